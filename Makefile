@@ -1,0 +1,135 @@
+# loopboot: boot a Linux root file system stored in a file on a Windows
+# (or other) partition, through Debian's initramfs-tools.
+#
+#   make            build the helpers
+#   make demo       build the package, make a demo disk, boot it in QEMU
+#   make check      every test (installs what it needs with apt-get)
+#   make fuzz       the fuzz targets, at length
+#   make bench      benchmarks (results in build/bench)
+#   make deb        ../loopboot_<version>_<arch>.deb
+
+CC       ?= cc
+CLANG    ?= clang
+CFLAGS   ?= -O2 -g
+CPPFLAGS ?=
+LDFLAGS  ?=
+WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	    -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+ALL_CFLAGS = $(WARN) -Ihelpers/lib $(CPPFLAGS) $(CFLAGS)
+SAN_FLAGS  = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+
+DESTDIR  ?=
+prefix   ?= /usr
+sbindir  ?= $(prefix)/sbin
+datadir  ?= $(prefix)/share
+mandir   ?= $(datadir)/man
+sysconfdir ?= /etc
+
+TOOLS     = cmdline-get ntfsprobe loopattach
+LIB_SRC   = $(wildcard helpers/lib/*.c)
+LIB_HDR   = $(wildcard helpers/lib/*.h)
+UNIT_SRC  = $(wildcard tests/unit/test-*.c)
+FUZZ_SRC  = $(wildcard tests/fuzz/fuzz-*.c)
+TOOL_SRC  = $(wildcard tests/tools/*.c)
+
+# Libraries each tool links; the unit tests link them all.
+LIBS_cmdline-get =
+LIBS_ntfsprobe   = -lblkid
+LIBS_loopattach  = -lkmod
+LIBS_ALL         = -lblkid -lkmod
+
+B = build
+
+.PHONY: all clean install deps deb demo check check-unit check-quick fuzz bench \
+	lint unit-tests
+all: $(TOOLS:%=$(B)/bin/%)
+
+# One set of rules per build variant: $(1) output dir, $(2) extra flags.
+define variant
+$(1)/lib/%.o: helpers/lib/%.c $(LIB_HDR)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $(2) -c -o $$@ $$<
+$(1)/libloopboot.a: $(patsubst helpers/lib/%.c,$(1)/lib/%.o,$(LIB_SRC))
+	$$(AR) rcs $$@ $$^
+$(1)/bin/%: helpers/%.c $(1)/libloopboot.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot.a $$(LIBS_$$*)
+$(1)/test/%: tests/unit/%.c $(1)/libloopboot.a tests/unit/check.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) -Itests/unit $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot.a $$(LIBS_ALL)
+$(1)/tools/%: tests/tools/%.c $(1)/libloopboot.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot.a $$(LIBS_ALL)
+endef
+$(eval $(call variant,$(B),))
+$(eval $(call variant,$(B)/asan,$(SAN_FLAGS)))
+
+# libFuzzer targets (clang): the library is rebuilt with clang's sanitizers.
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CLANG) $(WARN) -Ihelpers/lib $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LIBS_ALL)
+
+UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(B)/asan/test/%)
+FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+TEST_TOOLS = $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+unit-tests: $(UNIT_BINS) $(TOOLS:%=$(B)/asan/bin/%) $(TEST_TOOLS) all
+
+clean:
+	rm -rf $(B)
+
+install: all
+	install -d $(DESTDIR)$(sbindir)
+	install -m 0755 $(TOOLS:%=$(B)/bin/%) $(DESTDIR)$(sbindir)/
+	install -d $(DESTDIR)$(datadir)/loopboot
+	install -m 0644 scripts/loopboot-functions $(DESTDIR)$(datadir)/loopboot/functions
+	install -d $(DESTDIR)$(sysconfdir)/initramfs-tools/hooks \
+		$(DESTDIR)$(sysconfdir)/initramfs-tools/conf.d
+	install -m 0755 hooks/loopboot $(DESTDIR)$(sysconfdir)/initramfs-tools/hooks/loopboot
+	for stage in init-top local-premount local-bottom; do \
+		install -d $(DESTDIR)$(sysconfdir)/initramfs-tools/scripts/$$stage; \
+		install -m 0755 scripts/$$stage/loopboot \
+			$(DESTDIR)$(sysconfdir)/initramfs-tools/scripts/$$stage/loopboot; \
+	done
+	install -m 0644 conf/loopboot $(DESTDIR)$(sysconfdir)/initramfs-tools/conf.d/loopboot
+
+# Everything the build, the tests and the demo need, from Debian's archive.
+deps:
+	tests/install-deps
+
+deb:
+	dpkg-buildpackage -us -uc -b
+	@ls -l ../loopboot_*.deb
+
+# Shell scripts shipped or used by tests (POSIX sh unless they say bash).
+SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions \
+	scripts/init-top/loopboot scripts/local-premount/loopboot \
+	scripts/local-bottom/loopboot $(wildcard tests/*/*.sh) tests/run \
+	tests/install-deps tests/install-deb
+lint:
+	shellcheck -x $(SHELL_SCRIPTS)
+
+# Fast tiers only: no package install, no QEMU.
+check-unit: unit-tests
+	tests/run $(UNIT_BINS:%='%') "tests/fuzz/smoke $(FUZZ_BINS)" \
+		$(wildcard tests/shell/*.sh)
+
+check: deps
+	$(MAKE) unit-tests $(FUZZ_BINS)
+	tests/install-deb
+	tests/run "make lint && echo 'ok - shellcheck'" \
+		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
+		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh \
+		$(wildcard tests/image/*.sh) tests/boot/run
+
+fuzz: $(FUZZ_BINS)
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/smoke $(FUZZ_BINS)
+
+demo: deps
+	tests/install-deb
+	tests/boot/demo
+
+bench: deps
+	tests/install-deb
+	tests/bench/run
