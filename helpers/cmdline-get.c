@@ -1,0 +1,323 @@
+/* cmdline-get: read kernel parameters exactly as the kernel splits them.
+ *
+ * The boot scripts get every option through this tool, never by splitting
+ * /proc/cmdline in the shell: "loop=/My Linux/root.img" must mean what the
+ * kernel says it means.  See cmdline-get(8).
+ */
+#include "cmdline.h"
+#include "msg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_ABSENT 1
+#define EXIT_ERROR 2
+
+static const char usage[] =
+"Usage: cmdline-get [SOURCE] [--path] NAME\n"
+"       cmdline-get [SOURCE] [--path] --shell [VAR=]NAME...\n"
+"\n"
+"Prints the value of kernel parameter NAME, split as the kernel splits the\n"
+"command line: only double quotes group (\"loop=/a b\" and loop=\"/a b\" both\n"
+"give /a b), no escapes, '-' and '_' equal in names, the last occurrence\n"
+"wins, nothing after a bare \"--\" (that belongs to init).\n"
+"\n"
+"SOURCE (default /proc/cmdline, read as the kernel's own record):\n"
+"  --file FILE       a saved command line; one final newline is dropped\n"
+"  --cmdline STRING  a command line as a boot loader passes it\n"
+"  A line from FILE or STRING longer than 2047 bytes is cut there, as the\n"
+"  x86 kernel cuts it (with a warning).  A NUL byte is an error.\n"
+"\n"
+"  --path            the value must be an absolute path: no \"..\" component,\n"
+"                    no control character, no '\\' (use '/'), no drive\n"
+"                    letter, shorter than PATH_MAX; else exit 2\n"
+"  --shell           print one line per NAME, safe to eval whatever the\n"
+"                    value holds:  VAR='value'  or  unset VAR  when absent.\n"
+"                    VAR defaults to NAME with '-' and '.' made '_'.\n"
+"                    Check the exit status before eval:\n"
+"                      vars=$(cmdline-get --shell LOOP=loop) || panic ...\n"
+"                      eval \"$vars\"\n"
+"  -h, --help        this text\n"
+"\n"
+"A NAME given without '=' on the command line (\"quiet\") is present with an\n"
+"empty value.\n"
+"\n"
+"Exit status: 0 found (--shell: success), 1 NAME absent (no output),\n"
+"2 error (message on stderr, no output).\n";
+
+struct request {
+	const char *var;   /* --shell only */
+	const char *name;
+	char *value;       /* points into the split line */
+	int found;
+};
+
+static int name_ok(const char *name)
+{
+	const char *p;
+
+	if (!*name)
+		return 0;
+	for (p = name; *p; p++) {
+		if (*p == '=' || *p == '"' || cmdline_isspace((unsigned char)*p))
+			return 0;
+	}
+	return 1;
+}
+
+/* Default variable for NAME: what a shell accepts, or NULL. */
+static char *var_for(const char *name)
+{
+	char *var = strdup(name), *p;
+
+	if (!var)
+		return NULL;
+	for (p = var; *p; p++) {
+		if (*p == '-' || *p == '.')
+			*p = '_';
+	}
+	if (!cmdline_shell_name_ok(var)) {
+		free(var);
+		return NULL;
+	}
+	return var;
+}
+
+static const char *path_problem_text(enum cmdline_path_problem p)
+{
+	switch (p) {
+	case CMDLINE_PATH_OK:
+		return "fine";
+	case CMDLINE_PATH_EMPTY:
+		return "is empty; give the file's path, e.g. /linux/root.img";
+	case CMDLINE_PATH_TOO_LONG:
+		return "is PATH_MAX bytes or longer";
+	case CMDLINE_PATH_CONTROL:
+		return "holds a control character (tab, newline, ...); "
+		       "check the quoting on the kernel command line";
+	case CMDLINE_PATH_BACKSLASH:
+		return "holds '\\': Linux separates directories with '/' only, "
+		       "write /linux/root.img, not \\linux\\root.img";
+	case CMDLINE_PATH_DRIVE:
+		return "starts with a drive letter: give the path inside the "
+		       "partition named by root=, starting with '/'";
+	case CMDLINE_PATH_RELATIVE:
+		return "is not absolute: it must start with '/' "
+		       "(the root of the partition named by root=)";
+	case CMDLINE_PATH_DOTDOT:
+		return "has a \"..\" component: give the path without it";
+	}
+	return "is unusable";
+}
+
+/* Reads the whole source into a writable NUL-terminated line. */
+static int load(const char *file, const char *string, char **line)
+{
+	const char *object = string ? "--cmdline" : file ? file : "/proc/cmdline";
+	size_t len;
+	char *nul;
+	int err;
+
+	if (string) {
+		len = strlen(string);
+		*line = strdup(string);
+		if (!*line) {
+			msg_errno(object, -ENOMEM, "cannot copy the line");
+			return -1;
+		}
+	} else {
+		int fd = open(object, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			msg_errno(object, -errno, "cannot open");
+			return -1;
+		}
+		err = cmdline_read_fd(fd, CMDLINE_READ_MAX, line, &len);
+		close(fd);
+		if (err == -EFBIG) {
+			msg_error(object, "more than %d bytes: not a kernel "
+				  "command line", CMDLINE_READ_MAX);
+			return -1;
+		}
+		if (err < 0) {
+			msg_errno(object, err, "cannot read");
+			return -1;
+		}
+		/* /proc/cmdline ends its one line with a newline the kernel
+		 * never saw; keeping it would end up in an unbalanced
+		 * quote's value. */
+		if (len > 0 && (*line)[len - 1] == '\n')
+			(*line)[--len] = '\0';
+		nul = memchr(*line, '\0', len);
+		if (nul) {
+			msg_error(object, "NUL byte at offset %zu: a kernel "
+				  "command line cannot hold one (for the "
+				  "kernel's line, read /proc/cmdline, not "
+				  "/proc/PID/cmdline)", (size_t)(nul - *line));
+			free(*line);
+			return -1;
+		}
+	}
+	/* The kernel keeps CMDLINE_SIZE - 1 bytes of the boot loader's
+	 * line.  /proc/cmdline is what it kept (longer only with bootconfig,
+	 * which the kernel parsed whole), so it is never cut. */
+	if ((file || string) && len > CMDLINE_SIZE - 1) {
+		msg_error(object, "line is %zu bytes; the kernel keeps only "
+			  "the first %d, and so does cmdline-get", len,
+			  CMDLINE_SIZE - 1);
+		(*line)[CMDLINE_SIZE - 1] = '\0';
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "path", no_argument, NULL, 'p' },
+		{ "shell", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL, *string = NULL;
+	int want_path = 0, shell = 0, opt, i, n, status = 0;
+	struct request *req;
+	char *line, *cursor, *name, *value;
+
+	msg_init(argv[0]);
+	/* '+': stop at the first NAME, so no NAME is taken for an option. */
+	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'c':
+			string = optarg;
+			break;
+		case 'p':
+			want_path = 1;
+			break;
+		case 's':
+			shell = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", msg_prog());
+			return EXIT_ERROR;
+		}
+	}
+	if (file && string) {
+		msg_error(NULL, "--file and --cmdline: give one source, not both");
+		return EXIT_ERROR;
+	}
+	n = argc - optind;
+	if (n < 1 || (!shell && n > 1)) {
+		msg_error(NULL, n < 1 ? "no NAME given" :
+			  "one NAME only (several with --shell)");
+		fprintf(stderr, "Try '%s --help'.\n", msg_prog());
+		return EXIT_ERROR;
+	}
+
+	req = calloc((size_t)n, sizeof(*req));
+	if (!req) {
+		msg_errno(NULL, -ENOMEM, "out of memory");
+		return EXIT_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		char *arg = argv[optind + i], *eq = shell ? strchr(arg, '=') : NULL;
+
+		if (eq) {
+			*eq = '\0';
+			req[i].var = arg;
+			req[i].name = eq + 1;
+			if (!cmdline_shell_name_ok(req[i].var)) {
+				msg_error(req[i].var, "not a shell variable "
+					  "name (letters, digits, '_'; no "
+					  "digit first)");
+				return EXIT_ERROR;
+			}
+		} else {
+			req[i].name = arg;
+			if (shell && !(req[i].var = var_for(arg)) && name_ok(arg)) {
+				msg_error(arg, "makes no shell variable name; "
+					  "give one: VAR=%s", arg);
+				return EXIT_ERROR;
+			}
+		}
+		if (!name_ok(req[i].name)) {
+			msg_error(req[i].name[0] ? req[i].name : "\"\"",
+				  "not a kernel parameter name (empty, or "
+				  "holds '=', '\"' or a space)");
+			return EXIT_ERROR;
+		}
+	}
+
+	if (load(file, string, &line) < 0)
+		return EXIT_ERROR;
+
+	/* One pass over the line for every NAME: the last occurrence wins. */
+	cursor = line;
+	while (cmdline_next(&cursor, &name, &value)) {
+		for (i = 0; i < n; i++) {
+			if (cmdline_name_eq(name, req[i].name)) {
+				req[i].found = 1;
+				req[i].value = value ? value : "";
+			}
+		}
+	}
+
+	if (want_path) {
+		for (i = 0; i < n; i++) {
+			enum cmdline_path_problem p;
+
+			if (!req[i].found)
+				continue;
+			p = cmdline_path_check(req[i].value);
+			if (p != CMDLINE_PATH_OK) {
+				if (p == CMDLINE_PATH_CONTROL)
+					msg_error(req[i].name, "the path given %s",
+						  path_problem_text(p));
+				else
+					msg_error(req[i].name, "the path \"%s\" %s",
+						  req[i].value, path_problem_text(p));
+				return EXIT_ERROR;
+			}
+		}
+	}
+
+	if (!shell) {
+		if (!req[0].found)
+			return EXIT_ABSENT;
+		printf("%s\n", req[0].value);
+	} else {
+		for (i = 0; i < n; i++) {
+			char *quoted;
+
+			if (!req[i].found) {
+				printf("unset %s\n", req[i].var);
+				continue;
+			}
+			quoted = malloc(cmdline_shell_quote_size(strlen(req[i].value)));
+			if (!quoted) {
+				msg_errno(NULL, -ENOMEM, "out of memory");
+				return EXIT_ERROR;
+			}
+			cmdline_shell_quote(req[i].value, quoted);
+			printf("%s=%s\n", req[i].var, quoted);
+			free(quoted);
+		}
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		msg_errno("stdout", -errno, "cannot write");
+		status = EXIT_ERROR;
+	}
+	return status;
+}
