@@ -52,6 +52,7 @@ static const char usage[] =
 
 struct request {
 	const char *var;   /* --shell only */
+	char *own_var;     /* var, when made here from the name */
 	const char *name;
 	char *value;       /* points into the split line */
 	int found;
@@ -115,12 +116,13 @@ static const char *path_problem_text(enum cmdline_path_problem p)
 	return "is unusable";
 }
 
-/* Reads the whole source into a writable NUL-terminated line. */
+/* Reads the whole source into a writable NUL-terminated line, made the
+ * line the kernel parses. */
 static int load(const char *file, const char *string, char **line)
 {
 	const char *object = string ? "--cmdline" : file ? file : "/proc/cmdline";
-	size_t len;
-	char *nul;
+	size_t len, full;
+	unsigned flags = 0;
 	int err;
 
 	if (string) {
@@ -148,30 +150,24 @@ static int load(const char *file, const char *string, char **line)
 			msg_errno(object, err, "cannot read");
 			return -1;
 		}
-		/* /proc/cmdline ends its one line with a newline the kernel
-		 * never saw; keeping it would end up in an unbalanced
-		 * quote's value. */
-		if (len > 0 && (*line)[len - 1] == '\n')
-			(*line)[--len] = '\0';
-		nul = memchr(*line, '\0', len);
-		if (nul) {
-			msg_error(object, "NUL byte at offset %zu: a kernel "
-				  "command line cannot hold one (for the "
-				  "kernel's line, read /proc/cmdline, not "
-				  "/proc/PID/cmdline)", (size_t)(nul - *line));
-			free(*line);
-			return -1;
-		}
+		flags |= CMDLINE_DROP_NEWLINE;
 	}
-	/* The kernel keeps CMDLINE_SIZE - 1 bytes of the boot loader's
-	 * line.  /proc/cmdline is what it kept (longer only with bootconfig,
-	 * which the kernel parsed whole), so it is never cut. */
-	if ((file || string) && len > CMDLINE_SIZE - 1) {
-		msg_error(object, "line is %zu bytes; the kernel keeps only "
-			  "the first %d, and so does cmdline-get", len,
-			  CMDLINE_SIZE - 1);
-		(*line)[CMDLINE_SIZE - 1] = '\0';
+	/* /proc/cmdline is what the kernel kept of the boot loader's line
+	 * (longer only with bootconfig, which the kernel parsed whole), so
+	 * only the other sources are cut. */
+	if (file || string)
+		flags |= CMDLINE_CUT;
+	full = len;
+	err = cmdline_prepare(*line, &len, flags);
+	if (err == -EINVAL) {
+		msg_error(object, "NUL byte at offset %zu: a kernel command "
+			  "line cannot hold one (for the kernel's line, read "
+			  "/proc/cmdline, not /proc/PID/cmdline)", len);
+		return -1;
 	}
+	if (err == 1)
+		msg_error(object, "line is %zu bytes; the kernel keeps only the "
+			  "first %d, and so does cmdline-get", full, CMDLINE_SIZE - 1);
 	return 0;
 }
 
@@ -186,9 +182,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *string = NULL;
-	int want_path = 0, shell = 0, opt, i, n, status = 0;
-	struct request *req;
-	char *line, *cursor, *name, *value;
+	int want_path = 0, shell = 0, opt, i, n, status = EXIT_ERROR;
+	struct request *req = NULL;
+	char *line = NULL, *cursor, *name, *value;
 
 	msg_init(argv[0]);
 	/* '+': stop at the first NAME, so no NAME is taken for an option. */
@@ -229,7 +225,7 @@ int main(int argc, char **argv)
 	req = calloc((size_t)n, sizeof(*req));
 	if (!req) {
 		msg_errno(NULL, -ENOMEM, "out of memory");
-		return EXIT_ERROR;
+		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		char *arg = argv[optind + i], *eq = shell ? strchr(arg, '=') : NULL;
@@ -242,26 +238,27 @@ int main(int argc, char **argv)
 				msg_error(req[i].var, "not a shell variable "
 					  "name (letters, digits, '_'; no "
 					  "digit first)");
-				return EXIT_ERROR;
+				goto out;
 			}
 		} else {
 			req[i].name = arg;
-			if (shell && !(req[i].var = var_for(arg)) && name_ok(arg)) {
+			if (shell && !(req[i].var = req[i].own_var = var_for(arg)) &&
+			    name_ok(arg)) {
 				msg_error(arg, "makes no shell variable name; "
 					  "give one: VAR=%s", arg);
-				return EXIT_ERROR;
+				goto out;
 			}
 		}
 		if (!name_ok(req[i].name)) {
 			msg_error(req[i].name[0] ? req[i].name : "\"\"",
 				  "not a kernel parameter name (empty, or "
 				  "holds '=', '\"' or a space)");
-			return EXIT_ERROR;
+			goto out;
 		}
 	}
 
 	if (load(file, string, &line) < 0)
-		return EXIT_ERROR;
+		goto out;
 
 	/* One pass over the line for every NAME: the last occurrence wins. */
 	cursor = line;
@@ -288,14 +285,16 @@ int main(int argc, char **argv)
 				else
 					msg_error(req[i].name, "the path \"%s\" %s",
 						  req[i].value, path_problem_text(p));
-				return EXIT_ERROR;
+				goto out;
 			}
 		}
 	}
 
 	if (!shell) {
-		if (!req[0].found)
-			return EXIT_ABSENT;
+		if (!req[0].found) {
+			status = EXIT_ABSENT;
+			goto out;
+		}
 		printf("%s\n", req[0].value);
 	} else {
 		for (i = 0; i < n; i++) {
@@ -308,16 +307,21 @@ int main(int argc, char **argv)
 			quoted = malloc(cmdline_shell_quote_size(strlen(req[i].value)));
 			if (!quoted) {
 				msg_errno(NULL, -ENOMEM, "out of memory");
-				return EXIT_ERROR;
+				goto out;
 			}
 			cmdline_shell_quote(req[i].value, quoted);
 			printf("%s=%s\n", req[i].var, quoted);
 			free(quoted);
 		}
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	if (fflush(stdout) != 0 || ferror(stdout))
 		msg_errno("stdout", -errno, "cannot write");
-		status = EXIT_ERROR;
-	}
+	else
+		status = 0;
+out:
+	for (i = 0; req && i < n; i++)
+		free(req[i].own_var);
+	free(req);
+	free(line);
 	return status;
 }

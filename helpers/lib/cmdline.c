@@ -68,6 +68,26 @@ int cmdline_read_fd(int fd, size_t max, char **line, size_t *len)
 	return 0;
 }
 
+int cmdline_prepare(char *line, size_t *len, unsigned flags)
+{
+	const char *nul;
+	int cut = 0;
+
+	if ((flags & CMDLINE_DROP_NEWLINE) && *len > 0 && line[*len - 1] == '\n')
+		(*len)--;
+	nul = memchr(line, '\0', *len);
+	if (nul) {
+		*len = (size_t)(nul - line);
+		return -EINVAL;
+	}
+	if ((flags & CMDLINE_CUT) && *len > CMDLINE_SIZE - 1) {
+		*len = CMDLINE_SIZE - 1;
+		cut = 1;
+	}
+	line[*len] = '\0';
+	return cut;
+}
+
 /* One token, as next_arg() splits it; the statements keep the kernel's
  * order because each quote removal can see what the previous one wrote. */
 static char *next_token(char *args, char **name, char **value)
@@ -194,10 +214,10 @@ enum cmdline_path_problem cmdline_path_check(const char *value)
 		if (c < 0x20 || c == 0x7F)
 			return CMDLINE_PATH_CONTROL;
 	}
-	if (strchr(value, '\\'))
-		return CMDLINE_PATH_BACKSLASH;
 	if (is_drive(value))
 		return CMDLINE_PATH_DRIVE;
+	if (strchr(value, '\\'))
+		return CMDLINE_PATH_BACKSLASH;
 	if (value[0] != '/')
 		return CMDLINE_PATH_RELATIVE;
 	if (has_dotdot(value))

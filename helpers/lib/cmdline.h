@@ -42,6 +42,18 @@ int cmdline_isspace(unsigned char c);
  * when the source holds more than MAX bytes; -errno on a read error. */
 int cmdline_read_fd(int fd, size_t max, char **line, size_t *len);
 
+/* Makes the *LEN bytes at LINE the line the kernel parses, in place, and
+ * NUL-terminates it (LINE[*LEN] must be writable):
+ *   CMDLINE_DROP_NEWLINE  drop one final '\n' (/proc/cmdline adds it; kept,
+ *                         it would end up in an unbalanced quote's value);
+ *   CMDLINE_CUT           keep at most CMDLINE_SIZE - 1 bytes, as the kernel
+ *                         keeps of the boot loader's line.
+ * Returns 0, 1 when the line was cut, or -EINVAL when a NUL byte is inside
+ * (no kernel line holds one), with *LEN set to its offset. */
+#define CMDLINE_DROP_NEWLINE 1u
+#define CMDLINE_CUT 2u
+int cmdline_prepare(char *line, size_t *len, unsigned flags);
+
 /* The next parameter at *CURSOR: sets *name, *value (NULL when the token has
  * no '='), advances *cursor, returns 1.  Returns 0 at the end of the line or
  * at "--" (and then keeps returning 0). */
@@ -61,8 +73,8 @@ enum cmdline_path_problem {
 	CMDLINE_PATH_EMPTY,
 	CMDLINE_PATH_TOO_LONG,     /* PATH_MAX bytes or more, NUL included */
 	CMDLINE_PATH_CONTROL,      /* a byte below 0x20, or 0x7F */
-	CMDLINE_PATH_BACKSLASH,    /* Windows separator; see cmdline-get(8) */
 	CMDLINE_PATH_DRIVE,        /* "C:..." */
+	CMDLINE_PATH_BACKSLASH,    /* Windows separator; see cmdline-get(8) */
 	CMDLINE_PATH_RELATIVE,     /* does not start with '/' */
 	CMDLINE_PATH_DOTDOT,       /* a ".." component */
 };
