@@ -1,3 +1,4 @@
+# NOTE TO PARALLEL ENGINEERS (temporary): read /tmp/common-context.md before working here.
 # loopboot: boot a Linux root file system stored in a file on a Windows
 # (or other) partition, through Debian's initramfs-tools.
 #
@@ -41,7 +42,7 @@ LIBS_ALL         = -lblkid -lkmod
 
 B = build
 
-.PHONY: all clean install deps deb demo check check-unit check-quick fuzz bench \
+.PHONY: all clean install deps deb demo check check-c check-unit fuzz bench \
 	lint unit-tests
 all: $(TOOLS:%=$(B)/bin/%)
 
@@ -109,6 +110,10 @@ SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions \
 	tests/install-deps tests/install-deb
 lint:
 	shellcheck -x $(SHELL_SCRIPTS)
+
+# C unit tests only (the package build runs these).
+check-c: $(UNIT_BINS)
+	tests/run $(UNIT_BINS)
 
 # Fast tiers only: no package install, no QEMU.
 check-unit: unit-tests

@@ -1,0 +1,95 @@
+/* The whole "distribution" in the boot tests' root image: a static
+ * /sbin/init that reports on the console what the boot achieved and powers
+ * off.  Every line starts with "LBTEST " so tests/boot/run can assert on it.
+ *
+ * Kernel options it reads from its environment (the kernel passes unknown
+ * name=value options to init): lbtest_remount=1 remounts / read-write first
+ * (the "ro, then rw later" case), lbtest_nowrite=1 skips the writes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void cat(const char *tag, const char *path)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		printf("LBTEST %s unreadable %s: %s\n", tag, path, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof line, f))
+		printf("LBTEST %s %s", tag, line);
+	fclose(f);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ssize_t len = (ssize_t)strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, (size_t)len) != len || fsync(fd) != 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+static void try_write(const char *tag, const char *path)
+{
+	int err = write_file(path, "written by the loopboot test init\n");
+
+	if (err)
+		printf("LBTEST %s failed %s: %s\n", tag, path, strerror(-err));
+	else
+		printf("LBTEST %s ok %s\n", tag, path);
+}
+
+static int flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && strcmp(v, "1") == 0;
+}
+
+int main(void)
+{
+	struct stat st;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	mkdir("/proc", 0755);
+	if (mount("proc", "/proc", "proc", 0, NULL) != 0 && errno != EBUSY)
+		printf("LBTEST proc-mount failed: %s\n", strerror(errno));
+	printf("LBTEST reached root-in-file init pid=%d\n", (int)getpid());
+	cat("cmdline", "/proc/cmdline");
+	cat("mount", "/proc/mounts");
+
+	if (flag("lbtest_remount")) {
+		if (mount(NULL, "/", NULL, MS_REMOUNT, NULL) != 0)
+			printf("LBTEST remount-rw failed: %s\n", strerror(errno));
+		else
+			printf("LBTEST remount-rw ok\n");
+	}
+	if (!flag("lbtest_nowrite")) {
+		try_write("write-root", "/lbtest-root-written");
+		if (stat("/host", &st) == 0 && S_ISDIR(st.st_mode))
+			try_write("write-host", "/host/lbtest-host-written");
+		if (stat("/run/loopboot/host", &st) == 0)
+			printf("LBTEST run-host present\n");
+	}
+	sync();
+	printf("LBTEST done, powering off\n");
+	fflush(stdout);
+	reboot(RB_POWER_OFF);
+	return 0;
+}

@@ -1,0 +1,69 @@
+#!/bin/bash
+# The image test: initramfs images built by mkinitramfs -d from what the
+# installed package put in /etc/initramfs-tools, for both Debian 12 kernels,
+# unpacked, listed, and chrooted into to run the helpers as the boot will.
+set -u
+export LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/image}
+rm -rf "$LB_WORK"
+# shellcheck source=../boot/lib.sh
+. "$(dirname "$0")/../boot/lib.sh"
+n=0
+tap() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+
+# A small NTFS volume to probe from inside the image.
+ntfs=$LB_WORK/probe.ntfs
+truncate -s 16M "$ntfs"
+mkntfs -Q -F -L PROBE "$ntfs" >/dev/null 2>&1
+
+for series in 6.1 6.12; do
+	kver=$(lb_kernel "$series") || {
+		tap 1 "a Debian $series kernel is installed"
+		continue
+	}
+	img=$(lb_initrd "$kver")
+	root=$LB_WORK/unpacked-$kver
+	mkdir -p "$root"
+	unmkinitramfs "$img" "$root" 2>/dev/null
+	# With early microcode the main archive is in main/.
+	[ -d "$root/main" ] && root=$root/main
+	list=$(cd "$root" && find . | sed 's|^\./||')
+	has() { printf '%s\n' "$list" | grep -Eq -- "$1"; }
+
+	for f in usr/sbin/cmdline-get usr/sbin/ntfsprobe usr/sbin/loopattach \
+		scripts/loopboot-functions scripts/init-top/loopboot \
+		scripts/local-premount/loopboot scripts/local-bottom/loopboot \
+		sbin/fsck sbin/e2fsck sbin/fsck.ext4 sbin/logsave; do
+		has "^$f\$"
+		tap $? "$kver: image holds $f"
+	done
+	grep -q loopboot "$root/scripts/local-premount/ORDER"
+	tap $? "$kver: local-premount/ORDER runs loopboot"
+	has '/loop\.ko' || grep -q '/loop\.ko' "$root/lib/modules/$kver/modules.builtin" 2>/dev/null
+	tap $? "$kver: the loop driver is in the image or built in"
+	if [ "$series" = 6.12 ]; then
+		has '/ntfs3\.ko'
+		tap $? "$kver: ntfs3 module in the image"
+	else
+		! has '/ntfs3\.ko' && has '^(usr/)?bin/ntfs-3g$' && has '/fuse\.ko'
+		tap $? "$kver: no ntfs3 here, so ntfs-3g and fuse are in the image"
+	fi
+
+	# The helpers run inside the image: their libraries came along.
+	for tool in cmdline-get ntfsprobe loopattach; do
+		chroot "$root" /usr/sbin/$tool --help >/dev/null 2>&1
+		tap $? "$kver: chroot: $tool --help runs"
+	done
+	v=$(chroot "$root" /usr/sbin/cmdline-get --cmdline 'ro "loop=/My Linux/root.img" rw' loop 2>&1)
+	[ "$v" = "/My Linux/root.img" ]
+	tap $? "$kver: chroot: cmdline-get reads GRUB's quoting (got: $v)"
+	cp "$ntfs" "$root/probe.ntfs"
+	chroot "$root" /usr/sbin/ntfsprobe /probe.ntfs >/dev/null 2>&1
+	tap $? "$kver: chroot: ntfsprobe finds a fresh mkntfs volume safe"
+	rm -f "$root/probe.ntfs"
+	chroot "$root" /bin/sh -n /scripts/loopboot-functions
+	tap $? "$kver: chroot: the image's sh parses loopboot-functions"
+done
+echo "1..$n"
