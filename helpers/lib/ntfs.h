@@ -1,0 +1,254 @@
+/* NTFS on-disk state, read from bytes: is a read-write mount safe?
+ *
+ * Pure functions over buffers (no printing, no exits), plus ntfs_probe(),
+ * which reads a volume through a callback so the same code runs on a
+ * device and, in the fuzzer, on a memory buffer.  Layout facts:
+ * ../../../shared/reference/boot-facts.md section 5 (and the layout headers
+ * of ntfs-3g and the kernel, which agree with it).
+ *
+ * Errors: -EUCLEAN means "the bytes do not form a valid structure"
+ * (corrupt); other negative errno values come from the read callback or
+ * from memory allocation.
+ */
+#ifndef LOOPBOOT_NTFS_H
+#define LOOPBOOT_NTFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+static inline uint16_t ntfs_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t ntfs_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t ntfs_le64(const uint8_t *p)
+{
+	return (uint64_t)ntfs_le32(p) | (uint64_t)ntfs_le32(p + 4) << 32;
+}
+
+static inline void ntfs_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void ntfs_put32(uint8_t *p, uint32_t v)
+{
+	ntfs_put16(p, (uint16_t)v);
+	ntfs_put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static inline void ntfs_put64(uint8_t *p, uint64_t v)
+{
+	ntfs_put32(p, (uint32_t)v);
+	ntfs_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* ---- Boot sector ---- */
+
+#define NTFS_BOOT_BITLOCKER 1	/* ntfs_boot_parse(): "-FVE-FS-" volume */
+
+struct ntfs_boot {
+	uint32_t sector_size;
+	uint32_t cluster_size;
+	uint32_t record_size;		/* of an MFT record, bytes */
+	uint32_t index_block_size;	/* default, bytes */
+	uint64_t volume_size;		/* bytes covered by the file system */
+	uint64_t clusters;
+	uint64_t mft_lcn, mftmirr_lcn;
+	uint64_t serial;
+};
+
+/* 0: valid NTFS; NTFS_BOOT_BITLOCKER; -EMEDIUMTYPE: no NTFS or BitLocker
+ * signature; -EUCLEAN: NTFS signature with impossible geometry. */
+int ntfs_boot_parse(const uint8_t *sector, size_t len, struct ntfs_boot *b);
+
+/* ---- Multi-sector records (FILE, INDX, RSTR) ---- */
+
+/* Checks and removes the update sequence fixups of a record of `size`
+ * bytes (a multiple of 512): 0, or -EUCLEAN when the array is out of place
+ * or a 512-byte block does not end with the sequence number (torn write). */
+int ntfs_fixup_apply(uint8_t *rec, size_t size);
+
+/* The reverse, for writers (the test tool): bumps the sequence number and
+ * stores it at the end of every 512-byte block.  0 or -EUCLEAN. */
+int ntfs_fixup_protect(uint8_t *rec, size_t size);
+
+/* Magic "FILE", fixups, header fields inside the record.  0 or -EUCLEAN. */
+int ntfs_record_load(uint8_t *rec, size_t size);
+
+#define NTFS_RECORD_IN_USE 0x0001
+#define NTFS_RECORD_IS_DIR 0x0002
+
+/* ---- Attributes ---- */
+
+enum {
+	NTFS_AT_ATTRIBUTE_LIST = 0x20,
+	NTFS_AT_FILE_NAME = 0x30,
+	NTFS_AT_VOLUME_INFORMATION = 0x70,
+	NTFS_AT_DATA = 0x80,
+	NTFS_AT_INDEX_ROOT = 0x90,
+	NTFS_AT_INDEX_ALLOCATION = 0xA0,
+	NTFS_AT_BITMAP = 0xB0,
+	NTFS_AT_END = 0xFFFFFFFF,
+};
+
+#define NTFS_ATTR_COMPRESSED 0x00FF
+#define NTFS_ATTR_ENCRYPTED 0x4000
+
+struct ntfs_attr {
+	uint32_t type;
+	uint32_t length;
+	size_t offset;			/* in the record */
+	uint8_t non_resident;
+	uint8_t name_len;		/* UTF-16 units */
+	const uint8_t *name;
+	uint16_t flags;
+	const uint8_t *value;		/* resident */
+	uint32_t value_len;
+	int64_t lowest_vcn, highest_vcn;	/* non-resident */
+	const uint8_t *runs;
+	size_t runs_len;
+	uint64_t alloc_size, data_size, init_size;
+};
+
+/* Walks a loaded record's attributes: start with *pos = 0.  1: *a filled,
+ * 0: end marker, -EUCLEAN: a length or offset leaves the record. */
+int ntfs_attr_next(const uint8_t *rec, size_t size, size_t *pos,
+		   struct ntfs_attr *a);
+
+/* First attribute of `type` named `name` (ASCII; NULL = unnamed).
+ * 1 found, 0 none, -EUCLEAN. */
+int ntfs_attr_find(const uint8_t *rec, size_t size, uint32_t type,
+		   const char *name, struct ntfs_attr *a);
+
+/* True when the UTF-16LE name equals the ASCII one (exactly). */
+int ntfs_name_is(const uint8_t *utf16, size_t units, const char *ascii);
+
+/* As ntfs_name_is, without case: ASCII letters fold, and so do U+0131 and
+ * U+017F, whose upper case is I and S (stricter than needed: fail closed). */
+int ntfs_name_is_nocase(const uint8_t *utf16, size_t units,
+			const char *ascii);
+
+/* ---- Runlists (mapping pairs) ---- */
+
+struct ntfs_run {
+	int64_t vcn;
+	int64_t lcn;		/* -1: sparse (reads as zeros) */
+	uint64_t len;		/* clusters, > 0 */
+};
+
+/* Decodes mapping pairs starting at `vcn` into out[0..max).  Number of
+ * runs, -EUCLEAN (bad encoding, no terminator, negative LCN, overflow) or
+ * -E2BIG (more than max runs). */
+int ntfs_runlist_decode(const uint8_t *p, size_t len, int64_t vcn,
+			struct ntfs_run *out, size_t max);
+
+/* ---- $Volume ---- */
+
+#define NTFS_VOLUME_DIRTY 0x0001
+/* Flags after which the kernel (ntfs3) mounts read-only only: dirty,
+ * resize log file, upgrade on mount, repair object id, chkdsk underway,
+ * modified by chkdsk. */
+#define NTFS_VOLUME_UNSAFE_MASK 0xC027
+
+/* From a loaded $Volume record: 0, or -ENOENT (no attribute 0x70),
+ * -EUCLEAN. */
+int ntfs_volume_info(const uint8_t *rec, size_t size, uint16_t *flags,
+		     uint8_t *major, uint8_t *minor);
+
+/* ---- $LogFile ---- */
+
+enum ntfs_log_state {
+	NTFS_LOG_EMPTY,		/* all 0xFF: emptied after a clean unmount */
+	NTFS_LOG_CLEAN,
+	NTFS_LOG_UNCLEAN,	/* a client in use, no "clean" flag */
+	NTFS_LOG_FAST_STARTUP,	/* restart page version 2.0 */
+	NTFS_LOG_INVALID,	/* not empty, and no valid restart page */
+};
+
+/* Judges the first `len` bytes of $LogFile (enough for both restart
+ * pages: NTFS_LOG_READ bytes or the whole file if shorter).  Fixups are
+ * applied in place.  The newer of the two restart pages (by LSN) decides,
+ * as in ntfs-3g. */
+#define NTFS_LOG_READ (128u * 1024)
+enum ntfs_log_state ntfs_logfile_state(uint8_t *buf, size_t len);
+
+/* ---- Directory index ---- */
+
+/* Searches the entries under an INDEX_HEADER (`hdr`, `avail` bytes from
+ * hdr to the end of the buffer) for a file name equal, without case, to
+ * `ascii`.  1 (and *mref), 0 not there, -EUCLEAN. */
+int ntfs_index_find(const uint8_t *hdr, size_t avail, const char *ascii,
+		    uint64_t *mref);
+
+/* ---- hiberfil.sys ---- */
+
+enum ntfs_hiber {
+	NTFS_HIBER_ZERO,	/* all zero: normal shutdown (safe) */
+	NTFS_HIBER_WAKE,	/* "wake"/"WAKE": image spent (safe) */
+	NTFS_HIBER_HIBR,	/* "hibr"/"HIBR": hibernated */
+	NTFS_HIBER_RSTR,	/* "RSTR": resume in progress */
+	NTFS_HIBER_SHORT,	/* fewer than 4096 bytes */
+	NTFS_HIBER_OTHER,	/* anything else: unknown, so unsafe */
+};
+#define NTFS_HIBER_PAGE 4096
+
+/* Judges the first `len` bytes of hiberfil.sys (len < 4096: short). */
+enum ntfs_hiber ntfs_hiberfil_judge(const uint8_t *page, size_t len);
+int ntfs_hiber_is_safe(enum ntfs_hiber h);
+
+/* ---- The whole volume ---- */
+
+enum ntfs_state {
+	NTFS_SAFE,
+	NTFS_NOT_NTFS,
+	NTFS_CORRUPT,
+	NTFS_HIBERNATED,
+	NTFS_FAST_STARTUP,
+	NTFS_DIRTY,
+	NTFS_UNCLEAN_JOURNAL,
+	NTFS_BITLOCKER,
+};
+
+/* safe, not-ntfs, corrupt, hibernated, fast-startup, dirty,
+ * unclean-journal, bitlocker. */
+const char *ntfs_state_name(enum ntfs_state s);
+
+struct ntfs_dev {
+	/* Reads exactly len bytes at off: 0, or a negative errno. */
+	int (*read)(void *ctx, uint64_t off, void *buf, size_t len);
+	void *ctx;
+	uint64_t size;		/* bytes */
+	uint32_t block_size;	/* reads start and end on this boundary */
+};
+
+struct ntfs_result {
+	enum ntfs_state state;
+	char detail[512];	/* one line, for humans */
+	uint16_t volume_flags;
+	uint8_t major, minor;
+	enum ntfs_log_state log;
+	int hiberfil;		/* -1: none; else enum ntfs_hiber */
+};
+
+/* Reads the volume and decides.  0 with *r filled, or a negative errno
+ * when the device could not be read (or memory ran out). */
+int ntfs_probe(const struct ntfs_dev *dev, struct ntfs_result *r);
+
+/* Byte offset of MFT record `recno` in the volume, through $MFT's own
+ * runlist (for the test tool that edits images).  0 or negative errno. */
+int ntfs_mft_record_offset(const struct ntfs_dev *dev, uint64_t recno,
+			   uint64_t *off, uint32_t *record_size);
+
+/* Byte offset of the first byte of $LogFile's data, and its size. */
+int ntfs_logfile_location(const struct ntfs_dev *dev, uint64_t *off,
+			  uint64_t *size);
+
+#endif
