@@ -282,6 +282,8 @@ static int read_back(int lfd, const struct stat *backing, struct loop_seen *s)
 	int bsz;
 
 	memset(s, 0, sizeof(*s));
+	/* Zeroed first: valgrind does not know what the loop ioctls write. */
+	memset(&info, 0, sizeof(info));
 	if (ioctl(lfd, LOOP_GET_STATUS64, &info) < 0)
 		return -errno;
 	if (ioctl(lfd, BLKSSZGET, &bsz) < 0)
@@ -615,6 +617,7 @@ int loop_find_backing(const struct stat *st, int from)
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			continue;
+		memset(&info, 0, sizeof(info));
 		ok = ioctl(fd, LOOP_GET_STATUS64, &info) == 0 &&
 		     info.lo_device == (uint64_t)st->st_dev &&
 		     info.lo_inode == (uint64_t)st->st_ino;

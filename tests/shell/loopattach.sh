@@ -1,0 +1,382 @@
+#!/bin/bash
+# loopattach on real loop devices: every option checked against sysfs and
+# losetup, the LOOP_SET_FD fallback, eight attaches racing, every refusal,
+# failures injected after the device is bound (strace), and valgrind.
+#
+# Loop devices are shared with everything else on the machine: this test
+# detaches only devices it attached itself, and all of them on exit.
+#
+#   B=build tests/shell/loopattach.sh      (binaries from $B; default build)
+set -u
+B=${B:-build}
+ASAN=$B/asan/bin/loopattach
+PLAIN=$B/bin/loopattach
+n=0 failed=0
+
+ok() {	# ok CONDITION-STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		[ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"
+	fi
+}
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+if [ ! -e /dev/loop-control ] || [ "$(id -u)" -ne 0 ]; then
+	echo "ok 1 - loopattach on real loop devices # SKIP no /dev/loop-control or not root"
+	echo "1..1"
+	exit 0
+fi
+for bin in "$ASAN" "$PLAIN"; do
+	if [ ! -x "$bin" ]; then
+		echo "not ok 1 - $bin is built (run make unit-tests)"
+		echo "1..1"
+		exit 1
+	fi
+done
+
+tmp=$(mktemp -d /var/tmp/loopattach-test.XXXXXX)
+mine=" "		# devices this test attached and has not detached
+cleanup() {
+	local d
+	for d in $mine; do losetup -d "$d" 2>/dev/null; done
+	chattr -i "$tmp/immutable.img" 2>/dev/null
+	mountpoint -q "$tmp/ro" && umount "$tmp/ro"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# att [ENV=V...] -- ARGS: run the ASan tool, keep stdout in $dev, status in $rc
+att() {
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	dev=$(env "${envs[@]}" "$ASAN" "$@" 2>"$tmp/err")
+	rc=$?
+	if [ $rc -eq 0 ] && [[ $dev =~ ^/dev/loop[0-9]+$ ]]; then
+		mine="$mine$dev "
+	fi
+}
+forget() { mine=${mine/ $1 / }; }
+detach() { losetup -d "$1" && forget "$1"; }
+sys() { cat "/sys/block/${1#/dev/}/loop/$2" 2>/dev/null; }
+# Devices (of any owner) backed by FILE, from losetup: the oracle for
+# "no device left behind".
+backed_by() { losetup -n -O NAME -j "$1" | wc -l; }
+
+img=$tmp/root.img
+fallocate -l 64M "$img"
+printf 'loopattach-test' | dd of="$img" conv=notrunc status=none
+
+# -- plain attach: every default as documented ------------------------------
+att -- "$img"
+ok $? "plain attach succeeds"
+[[ $dev =~ ^/dev/loop[0-9]+$ ]] && [ "$(printf '%s\n' "$dev" | wc -l)" = 1 ]
+ok $? "stdout is the device name and nothing else ($dev)"
+[ ! -s "$tmp/err" ]
+ok $? "no message on stderr for a whole file on ext4"
+json=$(losetup --list --json "$dev")
+[ "$(jq -r '.loopdevices[0]."back-file"' <<<"$json")" = "$img" ] &&
+	[ "$(jq -r '.loopdevices[0].offset' <<<"$json")" = 0 ] &&
+	[ "$(jq -r '.loopdevices[0].sizelimit' <<<"$json")" = 0 ] &&
+	[ "$(jq -r '.loopdevices[0].autoclear' <<<"$json")" = false ] &&
+	[ "$(jq -r '.loopdevices[0].ro' <<<"$json")" = false ]
+ok $? "losetup --json: back-file, offset 0, sizelimit 0, autoclear off, rw"
+[ "$(sys "$dev" autoclear)" = 0 ] && [ "$(sys "$dev" partscan)" = 0 ] &&
+	[ "$(cat "/sys/block/${dev#/dev/}/ro")" = 0 ]
+ok $? "sysfs: autoclear 0, partscan 0, ro 0"
+[ "$(sys "$dev" dio)" = 1 ]
+ok $? "direct I/O on by default on an ext4 host file"
+[ "$(blockdev --getsize64 "$dev")" = $((64 << 20)) ]
+ok $? "device size is the file size"
+[ "$(head -c 15 "$dev")" = loopattach-test ]
+ok $? "device reads the file's bytes"
+printf 'written-through' | dd of="$dev" conv=notrunc,fsync status=none &&
+	[ "$(head -c 15 "$img")" = written-through ]
+ok $? "device is writable and writes reach the file"
+
+# -- --associated and --detach ---------------------------------------------
+out=$("$ASAN" --associated "$img" 2>"$tmp/err")
+[ "$out" = "$dev" ]
+ok $? "--associated prints the device backed by the file"
+out=$("$ASAN" -j "$img" --root / 2>"$tmp/err")
+[ "$out" = "$dev" ]
+ok $? "-j with --root / finds it too"
+"$ASAN" -d "$dev" 2>"$tmp/err" && forget "$dev"
+ok $? "--detach succeeds"
+[ -z "$(sys "$dev" backing_file)" ] && [ "$(backed_by "$img")" = 0 ]
+ok $? "after --detach nothing is backed by the file"
+"$ASAN" -d "$dev" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q 'nothing attached' "$tmp/err"
+ok $? "--detach of a free device: exit 1, says nothing attached"
+"$ASAN" -d /dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q 'not a loop device' "$tmp/err"
+ok $? "--detach /dev/null: exit 1, not a loop device"
+"$ASAN" -j "$img" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] && [ ! -s "$tmp/out" ] && grep -q 'no loop device' "$tmp/err"
+ok $? "--associated for an unattached file: exit 1, no output"
+
+# -- every option, on both paths -------------------------------------------
+for path in configure legacy; do
+	envs=()
+	[ $path = legacy ] && envs=(LOOPATTACH_FORCE_LEGACY=1)
+
+	att "${envs[@]}" -- -o 1M --sizelimit 16M -P -b 4096 "$img"
+	ok $rc "$path: -o 1M --sizelimit 16M -P -b 4096 attaches"
+	[ "$(sys "$dev" offset)" = 1048576 ] && [ "$(sys "$dev" sizelimit)" = 16777216 ]
+	ok $? "$path: sysfs offset 1048576, sizelimit 16777216"
+	[ "$(sys "$dev" partscan)" = 1 ]
+	ok $? "$path: partscan 1"
+	[ "$(cat "/sys/block/${dev#/dev/}/queue/logical_block_size")" = 4096 ]
+	ok $? "$path: logical block size 4096"
+	[ "$(blockdev --getsize64 "$dev")" = 16777216 ]
+	ok $? "$path: device size is the size limit"
+	[ "$(sys "$dev" autoclear)" = 0 ]
+	ok $? "$path: autoclear off"
+	detach "$dev"
+
+	att "${envs[@]}" -- --offset 0x200 --sizelimit 1MiB "$img"
+	[ $rc -eq 0 ] && [ "$(sys "$dev" offset)" = 512 ] &&
+		[ "$(sys "$dev" sizelimit)" = 1048576 ]
+	ok $? "$path: --offset 0x200 --sizelimit 1MiB"
+	detach "$dev"
+
+	att "${envs[@]}" -- --read-only "$img"
+	[ $rc -eq 0 ] && [ "$(cat "/sys/block/${dev#/dev/}/ro")" = 1 ] &&
+		[ "$(jq -r '.loopdevices[0].ro' <<<"$(losetup --list --json "$dev")")" = true ]
+	ok $? "$path: --read-only gives a read-only device (sysfs, losetup)"
+	! dd if=/dev/zero of="$dev" count=1 conv=notrunc status=none 2>/dev/null
+	ok $? "$path: writing to the read-only device fails"
+	detach "$dev"
+
+	for dio in off on; do
+		att "${envs[@]}" -- --direct-io=$dio "$img"
+		want=0
+		[ $dio = on ] && want=1
+		[ $rc -eq 0 ] && [ "$(sys "$dev" dio)" = $want ]
+		ok $? "$path: --direct-io=$dio gives dio $want"
+		detach "$dev"
+	done
+	att "${envs[@]}" -- --direct-io "$img"
+	[ $rc -eq 0 ] && [ "$(sys "$dev" dio)" = 1 ]
+	ok $? "$path: --direct-io alone means on"
+	detach "$dev"
+done
+
+# The hook really takes the other path: the ioctls the kernel sees.
+strace -f -qq -e trace=ioctl -o "$tmp/trace" env LOOPATTACH_FORCE_LEGACY=1 \
+	"$PLAIN" "$img" >"$tmp/out" 2>"$tmp/err"
+d=$(cat "$tmp/out")
+[ -n "$d" ] && mine="$mine$d "
+grep -q LOOP_SET_FD "$tmp/trace" && grep -q LOOP_SET_STATUS64 "$tmp/trace" &&
+	! grep -q LOOP_CONFIGURE "$tmp/trace"
+ok $? "LOOPATTACH_FORCE_LEGACY=1 uses LOOP_SET_FD + LOOP_SET_STATUS64"
+[ -n "$d" ] && detach "$d"
+strace -f -qq -e trace=ioctl -o "$tmp/trace" "$PLAIN" "$img" >"$tmp/out" 2>"$tmp/err"
+d=$(cat "$tmp/out")
+[ -n "$d" ] && mine="$mine$d "
+grep -q LOOP_CONFIGURE "$tmp/trace" && ! grep -q LOOP_SET_FD "$tmp/trace"
+ok $? "by default LOOP_CONFIGURE alone"
+[ -n "$d" ] && detach "$d"
+
+# -- failures after the device is bound leave nothing behind ---------------
+# inject IOCTL ERRNO [ENV=V]: fail the first IOCTL (by name) with ERRNO.
+inject() {
+	local name=$1 err=$2 idx
+	shift 2
+	strace -f -qq -e trace=ioctl -o "$tmp/trace" env "$@" "$PLAIN" "$img" \
+		>"$tmp/out" 2>/dev/null
+	d=$(cat "$tmp/out")
+	[ -n "$d" ] && detach "$d"
+	idx=$(grep -n "ioctl(" "$tmp/trace" | grep -m1 "$name" | cut -d: -f1)
+	[ -n "$idx" ] || return 1
+	strace -f -qq -e trace=ioctl -e inject=ioctl:error="$err":when="$idx" \
+		-o "$tmp/trace" env "$@" "$PLAIN" "$img" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	d=$(cat "$tmp/out")
+	[ -n "$d" ] && mine="$mine$d "
+}
+inject LOOP_SET_STATUS64 EINVAL LOOPATTACH_FORCE_LEGACY=1
+[ $rc -eq 1 ] && [ -z "$d" ] && [ "$(backed_by "$img")" = 0 ] &&
+	grep -q LOOP_CLR_FD "$tmp/trace"
+ok $? "legacy: LOOP_SET_STATUS64 failing -> exit 1, LOOP_CLR_FD, nothing left"
+inject LOOP_GET_STATUS64 EIO
+[ $rc -eq 1 ] && [ -z "$d" ] && [ "$(backed_by "$img")" = 0 ] &&
+	grep -q LOOP_CLR_FD "$tmp/trace"
+ok $? "read-back failing after LOOP_CONFIGURE -> exit 1, LOOP_CLR_FD, nothing left"
+inject LOOP_CONFIGURE EBUSY
+[ $rc -eq 0 ] && [ -n "$d" ] && [ "$(grep -c 'LOOP_CTL_GET_FREE' "$tmp/trace")" = 2 ]
+ok $? "LOOP_CONFIGURE losing the race (EBUSY) -> asks for a free device again, succeeds"
+[ -n "$d" ] && detach "$d"
+inject LOOP_CONFIGURE ENOTTY
+[ $rc -eq 0 ] && [ -n "$d" ] && grep -q LOOP_SET_FD "$tmp/trace"
+ok $? "LOOP_CONFIGURE unknown (ENOTTY, kernel < 5.8) -> falls back to LOOP_SET_FD"
+[ -n "$d" ] && detach "$d"
+
+# -- eight attaches racing for devices -------------------------------------
+race() {	# race ENV...: 8 attaches at once of 8 files
+	local i pids=() devs
+	for i in 1 2 3 4 5 6 7 8; do
+		env "$@" "$ASAN" "$tmp/race$i.img" >"$tmp/race$i.out" 2>"$tmp/race$i.err" &
+		pids+=($!)
+	done
+	rc=0
+	for i in 0 1 2 3 4 5 6 7; do wait "${pids[$i]}" || rc=1; done
+	devs=$(cat "$tmp"/race?.out)
+	for d in $devs; do mine="$mine$d "; done
+	[ $rc -eq 0 ] && [ "$(sort -u <<<"$devs" | grep -c '^/dev/loop')" = 8 ]
+	rc=$?
+	for i in 1 2 3 4 5 6 7 8; do
+		[ "$(losetup -n -O BACK-FILE "$(cat "$tmp/race$i.out")" 2>/dev/null)" = \
+			"$tmp/race$i.img" ] || rc=1
+	done
+	for d in $devs; do detach "$d"; done
+}
+for i in 1 2 3 4 5 6 7 8; do truncate -s 8M "$tmp/race$i.img"; done
+race X=1
+ok $rc "8 parallel attaches: all succeed, 8 distinct devices, each on its file"
+race LOOPATTACH_FORCE_LEGACY=1
+ok $rc "8 parallel attaches with LOOP_SET_FD: the same"
+cat "$tmp"/race?.err >"$tmp/err"
+for i in 1 2 3 4 5 6 7 8; do
+	[ -e "$(cat "$tmp/race$i.out")" ] || rc=1
+done
+ok $rc "every device node exists (devtmpfs, or made with mknod)"
+
+# -- refusals --------------------------------------------------------------
+refuse() {	# refuse WHAT GREP ARGS...
+	local what=$1 pattern=$2
+	shift 2
+	att -- "$@"
+	[ $rc -eq 1 ] && [ -z "$dev" ] && grep -q -- "$pattern" "$tmp/err"
+	ok $? "refused: $what (exit 1, message: $pattern)"
+}
+mkdir "$tmp/dir"
+refuse "a directory" "not a regular file" "$tmp/dir"
+refuse "a character device" "not a regular file" /dev/null
+mkfifo "$tmp/fifo"
+refuse "a FIFO (without hanging)" "not a regular file" "$tmp/fifo"
+: >"$tmp/empty.img"
+refuse "an empty file" "is empty" "$tmp/empty.img"
+head -c 1000 /dev/zero >"$tmp/odd.img"
+refuse "a size not a multiple of 512" "not a multiple of 512" "$tmp/odd.img"
+[ "$(backed_by "$tmp/odd.img")" = 0 ]
+ok $? "nothing attached after a refusal"
+refuse "an offset past the end" "past the end" -o 64M "$img"
+refuse "a missing file" "No such file" "$tmp/missing.img"
+grep -q "^loopattach: $tmp/missing.img: " "$tmp/err"
+ok $? "messages name the file first"
+
+cp "$img" "$tmp/immutable.img" && chattr +i "$tmp/immutable.img"
+refuse "an immutable file without --read-only" "--read-only" "$tmp/immutable.img"
+mkdir "$tmp/ro" && mount --bind "$tmp/dir" "$tmp/ro" &&
+	mount -o remount,bind,ro "$tmp/ro"
+cp "$img" "$tmp/dir/rofs.img"
+refuse "a file on a read-only mount without --read-only" "read-only" "$tmp/ro/rofs.img"
+grep -q "Read-only file system" "$tmp/err"
+ok $? "the read-only mount message gives the reason"
+att -- --read-only "$tmp/ro/rofs.img"
+[ $rc -eq 0 ] && [ "$(cat "/sys/block/${dev#/dev/}/ro")" = 1 ]
+ok $? "the same file with --read-only: a read-only device"
+[ $rc -eq 0 ] && detach "$dev"
+
+truncate -s 16M "$tmp/sparse.img"
+att -- "$tmp/sparse.img"
+[ $rc -eq 0 ] && grep -q "warning: sparse file" "$tmp/err"
+ok $? "a sparse file is attached with a warning on stderr"
+[ $rc -eq 0 ] && detach "$dev"
+skip "compressed / encrypted host files refused" \
+	"no compressing or encrypting file system here (see unit test test-loop)"
+
+# -- --root: the file is looked up inside the host mount only --------------
+host=$tmp/host
+mkdir -p "$host/linux" "$host/sub/deeper"
+cp "$img" "$host/linux/root.img"
+cp "$img" "$tmp/secret.img"	# outside the host: must never be reached
+ln -s /linux/root.img "$host/abs-good"
+ln -s "$tmp/secret.img" "$host/abs-escape"
+ln -s ../../../secret.img "$host/sub/deeper/rel-escape"
+ln -s ../../linux "$host/sub/deeper/rel-good"
+for how in openat2 walk; do
+	envs=(X=1)
+	[ $how = walk ] && envs=(LOOPATTACH_FORCE_WALK=1)
+	for p in /linux/root.img linux/root.img /abs-good sub/deeper/rel-good/root.img \
+		/sub/../linux/./root.img; do
+		att "${envs[@]}" -- --root "$host" "$p"
+		[ $rc -eq 0 ] && [ "$(sys "$dev" backing_file)" = "$host/linux/root.img" ]
+		ok $? "--root ($how): $p is the host's /linux/root.img"
+		[ $rc -eq 0 ] && detach "$dev"
+	done
+	for p in ../secret.img /../../secret.img abs-escape sub/deeper/rel-escape \
+		"sub/../../secret.img"; do
+		att "${envs[@]}" -- --root "$host" "$p"
+		[ $rc -eq 1 ] && [ "$(backed_by "$tmp/secret.img")" = 0 ]
+		ok $? "--root ($how): $p cannot reach the file outside the root"
+		[ $rc -eq 0 ] && detach "$dev"
+	done
+	att "${envs[@]}" -- --root "$host" --read-only /abs-good
+	out=$(env "${envs[@]}" "$ASAN" --root "$host" -j /abs-good 2>"$tmp/err")
+	[ -n "$dev" ] && [ "$out" = "$dev" ]
+	ok $? "--root ($how) with --associated finds the device"
+	[ $rc -eq 0 ] && detach "$dev"
+done
+
+# -- usage -----------------------------------------------------------------
+usage() {	# usage WHAT ARGS...
+	local what=$1
+	shift
+	"$ASAN" "$@" >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 2 ] && [ ! -s "$tmp/out" ] && [ -s "$tmp/err" ]
+	ok $? "usage error, exit 2: $what"
+}
+usage "no FILE"
+usage "two FILEs" "$img" "$img"
+usage "--offset abc" --offset abc "$img"
+usage "--offset -1" --offset -1 "$img"
+usage "--sizelimit 99999999999999999999" --sizelimit 99999999999999999999 "$img"
+usage "--sector-size 1000" --sector-size 1000 "$img"
+usage "--direct-io=maybe" --direct-io=maybe "$img"
+usage "--detach with FILE" --detach /dev/loop0 "$img"
+usage "unknown option" --bogus "$img"
+"$ASAN" --help | grep -q "^Exit status"
+ok $? "--help documents the exit status"
+"$ASAN" --version | grep -q "^loopattach (loopboot) "
+ok $? "--version"
+
+# -- valgrind on the plain build --------------------------------------------
+if command -v valgrind >/dev/null; then
+	vg() {	# vg WHAT ENV... -- ARGS...
+		local what=$1 envs=()
+		shift
+		while [ "$1" != -- ]; do envs+=("$1"); shift; done
+		shift
+		out=$(env "${envs[@]}" valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=all "$PLAIN" "$@" 2>"$tmp/err")
+		rc=$?
+		[[ $out =~ ^/dev/loop[0-9]+$ ]] && mine="$mine$out "
+		# valgrind warns that it does not know the loop ioctls; those
+		# warnings are no errors (the code zeroes what they fill in).
+		grep -v -e 'unhandled ioctl' -e 'spurious value errors' \
+			-e README_MISSING_SYSCALL "$tmp/err" >"$tmp/vgerr"
+		[ $rc -ne 99 ] && ! grep -q '^==[0-9]*==' "$tmp/vgerr"
+		ok $? "valgrind clean: $what"
+	}
+	vg "attach with every option" X=1 -- -o 1M --sizelimit 8M -P -b 4096 --direct-io=on "$img"
+	d=$out
+	vg "--associated" X=1 -- -j "$img"
+	vg "--detach" X=1 -- -d "$d"
+	[ $rc -eq 0 ] && forget "$d"
+	vg "attach, LOOP_SET_FD path" LOOPATTACH_FORCE_LEGACY=1 -- "$img"
+	[[ $out =~ ^/dev/loop ]] && detach "$out"
+	vg "--root, walk" LOOPATTACH_FORCE_WALK=1 -- --root "$host" sub/deeper/rel-good/root.img
+	[[ $out =~ ^/dev/loop ]] && detach "$out"
+	vg "a refusal" X=1 -- "$tmp/odd.img"
+else
+	skip "valgrind" "valgrind not installed"
+fi
+
+echo "1..$n"
+[ $failed -eq 0 ]
