@@ -45,6 +45,7 @@ cleanup() {
 	for d in $mine; do losetup -d "$d" 2>/dev/null; done
 	chattr -i "$tmp/immutable.img" 2>/dev/null
 	mountpoint -q "$tmp/ro" && umount "$tmp/ro"
+	mountpoint -q "$tmp/ntfs" 2>/dev/null && umount "$tmp/ntfs"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -290,6 +291,26 @@ ok $? "a sparse file is attached with a warning on stderr"
 [ $rc -eq 0 ] && detach "$dev"
 skip "compressed / encrypted host files refused" \
 	"no compressing or encrypting file system here (see unit test test-loop)"
+
+# -- FUSE host (ntfs-3g): direct I/O off by default --------------------------
+if command -v ntfs-3g >/dev/null && command -v mkntfs >/dev/null &&
+	[ -e /dev/fuse ]; then
+	truncate -s 64M "$tmp/ntfs.img"
+	mkdir "$tmp/ntfs"
+	if mkntfs -Q -F -L T "$tmp/ntfs.img" >/dev/null 2>&1 &&
+		ntfs-3g "$tmp/ntfs.img" "$tmp/ntfs"; then
+		head -c 8M /dev/zero >"$tmp/ntfs/root.img"
+		att -- "$tmp/ntfs/root.img"
+		[ $rc -eq 0 ] && [ "$(sys "$dev" dio)" = 0 ] && [ ! -s "$tmp/err" ]
+		ok $? "file on ntfs-3g (FUSE): attached with direct I/O off, no warning"
+		[ $rc -eq 0 ] && detach "$dev"
+		umount "$tmp/ntfs"
+	else
+		ok 1 "mkntfs and ntfs-3g make a FUSE host"
+	fi
+else
+	skip "file on ntfs-3g (FUSE): direct I/O off" "ntfs-3g, mkntfs or /dev/fuse missing"
+fi
 
 # -- --root: the file is looked up inside the host mount only --------------
 host=$tmp/host
