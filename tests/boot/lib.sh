@@ -84,7 +84,9 @@ lb_ntfs_disk() {
 		lb_die "mkntfs $part failed"
 	ntfs-3g "$part" "$mnt" || lb_die "ntfs-3g $part failed"
 	mkdir -p "$mnt/$(dirname "$path")"
-	cp "$image" "$mnt/$path"
+	# Fully allocated, as a file made in Windows is: loopattach warns about
+	# sparse files.
+	cp --sparse=never "$image" "$mnt/$path"
 	umount "$mnt"
 	# ntfs-3g's daemon writes the last of the volume when it exits.
 	while pgrep -f "ntfs-3g $part" >/dev/null; do sleep 0.1; done
