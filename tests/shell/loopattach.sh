@@ -42,10 +42,11 @@ tmp=$(mktemp -d /var/tmp/loopattach-test.XXXXXX)
 mine=" "		# devices this test attached and has not detached
 cleanup() {
 	local d
-	for d in $mine; do losetup -d "$d" 2>/dev/null; done
 	chattr -i "$tmp/immutable.img" 2>/dev/null
 	mountpoint -q "$tmp/ro" && umount "$tmp/ro"
 	mountpoint -q "$tmp/ntfs" 2>/dev/null && umount "$tmp/ntfs"
+	mountpoint -q "$tmp/btrfs" 2>/dev/null && umount "$tmp/btrfs"
+	for d in $mine; do losetup -d "$d" 2>/dev/null; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -289,8 +290,33 @@ att -- "$tmp/sparse.img"
 [ $rc -eq 0 ] && grep -q "warning: sparse file" "$tmp/err"
 ok $? "a sparse file is attached with a warning on stderr"
 [ $rc -eq 0 ] && detach "$dev"
-skip "compressed / encrypted host files refused" \
-	"no compressing or encrypting file system here (see unit test test-loop)"
+# Compression as the host file system reports it: btrfs shows compressed
+# extents through FIEMAP (encoded) and chattr +c through statx.
+if command -v mkfs.btrfs >/dev/null && grep -qw btrfs /proc/filesystems; then
+	truncate -s 256M "$tmp/btrfs.img"
+	mkdir "$tmp/btrfs"
+	bdev=$(losetup -f --show "$tmp/btrfs.img") && mine="$mine$bdev "
+	if [ -n "$bdev" ] && mkfs.btrfs -q "$bdev" >/dev/null 2>&1 &&
+		mount -o compress-force=zstd "$bdev" "$tmp/btrfs"; then
+		yes loopattach | head -c 8M >"$tmp/btrfs/encoded.img"
+		: >"$tmp/btrfs/attr.img"
+		chattr +c "$tmp/btrfs/attr.img"
+		yes loopattach | head -c 8M >>"$tmp/btrfs/attr.img"
+		sync
+		refuse "a file in compressed extents (FIEMAP)" "is compressed" \
+			"$tmp/btrfs/encoded.img"
+		refuse "a file with the compressed attribute (statx)" "is compressed" \
+			"$tmp/btrfs/attr.img"
+		umount "$tmp/btrfs"
+	else
+		ok 1 "a compressed btrfs host could be made"
+	fi
+	[ -n "$bdev" ] && detach "$bdev"
+else
+	skip "compressed host files refused" "no mkfs.btrfs (btrfs-progs) or no btrfs"
+fi
+skip "encrypted host files refused" \
+	"no encrypting file system set up here (see unit test test-loop)"
 
 # -- FUSE host (ntfs-3g): direct I/O off by default --------------------------
 if command -v ntfs-3g >/dev/null && command -v mkntfs >/dev/null &&
