@@ -1,0 +1,186 @@
+#!/bin/bash
+# shellcheck disable=SC2016,SC2181 # stub bodies are single-quoted on purpose
+# The boot logic (scripts/loopboot-functions) outside an initramfs, with stub
+# commands: option reading, the NTFS verdict gate, driver choice, the
+# read-write check after mounting, attach failures, and what is handed to
+# initramfs-tools.  The real cmdline-get is used (build/bin).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cmdline_get=${CMDLINE_GET:-$top/build/bin/cmdline-get}
+[ -x "$cmdline_get" ] || make -C "$top" -s build/bin/cmdline-get
+n=0
+tap() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bin=$work/bin
+mkdir -p "$bin"
+ln -s "$cmdline_get" "$bin/cmdline-get"
+
+# Stubs log their arguments to $work/calls and act as $work/stub.* say.
+stub() { # NAME BODY
+	printf '#!/bin/sh\necho "%s $*" >>"%s/calls"\n%s\n' "$1" "$work" "$2" >"$bin/$1"
+	chmod +x "$bin/$1"
+}
+# mount/ntfs-3g add a line to the fake /proc/mounts: device, target, type,
+# and the options asked for (-o), unless $work/mount-opts overrides them.
+record_mount='opts=rw; prev=; for a; do [ "$prev" = -o ] && opts=$a; prev=$a; done
+[ -f '"$work"'/mount-opts ] && opts=$(cat '"$work"'/mount-opts)
+eval "last=\${$#}"; eval "dev=\${$(($# - 1))}"; echo "$dev $last $TYPE $opts 0 0" >>'"$work"'/mounts'
+stub mount "TYPE=\$2; $record_mount"
+stub ntfs-3g "TYPE=fuseblk; $record_mount"
+stub umount ':'
+stub modprobe 'exit 1'
+stub ntfsprobe 'exit $(cat '"$work"'/ntfsprobe-rc 2>/dev/null || echo 0)'
+stub loopattach 'case "$1" in --associated) exit 1;; esac; echo /dev/loop7'
+
+reset() {
+	rm -f "$work/calls" "$work/mounts" "$work/mount-opts" "$work/ntfsprobe-rc" \
+		"$work/param.conf"
+	rm -rf "$work/run"
+	: >"$work/mounts"
+	printf 'nodev\tproc\n\text4\n' >"$work/filesystems"
+}
+
+# Runs loopboot_premount in a fresh shell: $1 the kernel line; prints the
+# shell's LOOPBOOT_ERROR on failure, exit status as the function's.
+premount() {
+	printf '%s\n' "$1" >"$work/cmdline"
+	PATH=$bin:$PATH LOOPBOOT_CMDLINE=$work/cmdline LOOPBOOT_RUN=$work/run \
+		LOOPBOOT_PARAM_CONF=$work/param.conf LOOPBOOT_PROC_MOUNTS=$work/mounts \
+		LOOPBOOT_PROC_FILESYSTEMS=$work/filesystems \
+		sh -c '
+		get_fstype() { echo ext4; }
+		. "$1"
+		loopboot_read_options; rc=$?
+		[ $rc = 0 ] || { echo "read_options=$rc"; exit $rc; }
+		mkdir -p "$LOOPBOOT_HOST/linux"
+		: > "$LOOPBOOT_HOST/linux/root.img"
+		loopboot_premount /dev/sda2 "$2" || { printf "%s\n" "$LOOPBOOT_ERROR"; exit 1; }
+		' sh "$top/scripts/loopboot-functions" "${2:-ntfs}"
+}
+
+# --- no loop=: nothing happens -------------------------------------------------
+reset
+out=$(premount 'root=/dev/sda2 ro quiet')
+[ "$out" = "read_options=1" ] && [ ! -e "$work/calls" ]
+tap $? "without loop= nothing is run and nothing is mounted"
+
+# --- a safe NTFS volume, kernel with ntfs3 --------------------------------------
+reset
+printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
+out=$(premount 'root=UUID=AB "loop=/linux/root.img" rw')
+tap $? "premount succeeds on a safe NTFS host (got: $out)"
+grep -q '^ntfsprobe /dev/sda2' "$work/calls"
+tap $? "ntfsprobe is asked about the host before any mount"
+[ "$(grep -n '^ntfsprobe' "$work/calls" | cut -d: -f1)" -lt "$(grep -n '^mount' "$work/calls" | cut -d: -f1)" ]
+tap $? "ntfsprobe runs before the mount"
+grep -q "^mount -t ntfs3 -o rw /dev/sda2 $work/run/host" "$work/calls"
+tap $? "ntfs3 chosen when the kernel has it, mounted rw at LOOPBOOT_HOST"
+grep -q -- "^loopattach --root $work/run/host /linux/root.img" "$work/calls"
+tap $? "the file is attached by its path inside the host (loopattach --root)"
+(
+	# shellcheck disable=SC1091
+	. "$work/param.conf"
+	[ "$ROOT" = /dev/loop7 ] && [ "$FSTYPE" = ext4 ] && [ "$ROOTFSTYPE" = ext4 ] && [ -z "$ROOTFLAGS" ]
+)
+tap $? "param.conf hands ROOT=/dev/loop7, FSTYPE=ROOTFSTYPE=ext4, no ROOTFLAGS"
+! grep -q -- '--read-only' "$work/calls"
+tap $? "the loop device is read-write"
+
+# --- kernel without ntfs3: ntfs-3g, never -t ntfs ----------------------------------
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rootflags=windows_names')
+tap $? "premount succeeds with ntfs-3g (got: $out)"
+grep -q "^ntfs-3g -o rw,norecover,windows_names /dev/sda2 $work/run/host" "$work/calls"
+tap $? "ntfs-3g used without ntfs3, with norecover and rootflags="
+! grep -Eq -- '-t ntfs( |$)' "$work/calls"
+tap $? "the ambiguous -t ntfs is never used"
+
+reset
+printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
+premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g' >/dev/null
+grep -q '^ntfs-3g ' "$work/calls" && ! grep -q '^mount ' "$work/calls"
+tap $? "rootfstype=ntfs-3g pins ntfs-3g even where ntfs3 exists"
+
+# --- ntfs-3g fell back to read-only by itself ------------------------------------
+reset
+echo ro >"$work/mount-opts"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img')
+rc=$?
+[ $rc = 1 ] && printf '%s' "$out" | grep -q '/dev/sda2: mounted by ntfs-3g but not rw'
+tap $? "a host that came up read-only when rw was asked is refused (got: $out)"
+grep -q '^umount ' "$work/calls"
+tap $? "... and unmounted again"
+
+# --- unsafe verdicts ---------------------------------------------------------------
+for rc in 14 15; do
+	reset
+	echo "$rc" >"$work/ntfsprobe-rc"
+	out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
+	[ $? = 1 ] && ! grep -Eq '^(mount|ntfs-3g) ' "$work/calls" &&
+		printf '%s' "$out" | grep -q 'loopboot: /dev/sda2: not mounted, nothing was written'
+	tap $? "ntfsprobe exit $rc: nothing mounted, the message names the device (got: $out)"
+done
+reset
+echo 14 >"$work/ntfsprobe-rc"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro')
+grep -q '^ntfs-3g -o ro,norecover' "$work/calls" && grep -q -- '--read-only' "$work/calls"
+tap $? "loopboot.ro: a hibernated host is mounted ro and the loop device is read-only"
+reset
+echo 13 >"$work/ntfsprobe-rc"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro')
+[ $? = 1 ] && ! grep -Eq '^(mount|ntfs-3g) ' "$work/calls"
+tap $? "a corrupt volume is refused even with loopboot.ro"
+
+# --- other hosts, bad paths, missing files --------------------------------------------
+reset
+premount 'root=/dev/sda2 loop=/linux/root.img rootflags=noatime' ext4 >/dev/null
+grep -q "^mount -t ext4 -o rw,noatime /dev/sda2 $work/run/host" "$work/calls" &&
+	! grep -q '^ntfsprobe' "$work/calls"
+tap $? "an ext4 host is mounted as ext4 with rootflags=, without ntfsprobe"
+
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/missing.img' ext4)
+[ $? = 1 ] && printf '%s' "$out" | grep -q "loopboot: $work/run/host/linux/missing.img: no such file on the host partition (/dev/sda2)"
+tap $? "a missing file is named with the host device (got: $out)"
+
+reset
+out=$(premount 'root=/dev/sda2 loop=linux/root.img' ext4)
+[ $? = 1 ] && printf '%s' "$out" | grep -q '^loopboot: loop=: ' && ! grep -q '^loopattach' "$work/calls"
+tap $? "a relative loop= path is refused before any attach (got: $out)"
+
+reset
+stub loopattach 'case "$1" in --associated) exit 1;; esac; echo "loopattach: /x/root.img: file is empty" >&2; exit 1'
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img' ext4)
+[ $? = 1 ] && printf '%s' "$out" | grep -q 'file is empty' && printf '%s' "$out" | grep -q 'cannot attach'
+tap $? "an attach failure passes loopattach's message on (got: $out)"
+stub loopattach 'case "$1" in --associated) exit 1;; esac; echo /dev/loop7'
+
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img' unknown)
+[ $? = 1 ] && printf '%s' "$out" | grep -q '/dev/sda2: file system type unknown'
+tap $? "a host of unknown type is refused with the device named"
+
+# --- hostile loopflags= cannot break param.conf ----------------------------------------
+reset
+premount "root=/dev/sda2 loop=/linux/root.img \"loopflags=a'b\$(touch $work/pwned)\"" ext4 >/dev/null
+(
+	# shellcheck disable=SC1091
+	. "$work/param.conf"
+	[ "$ROOTFLAGS" = "-o a'b\$(touch $work/pwned)" ]
+) && [ ! -e "$work/pwned" ]
+tap $? "loopflags= with quotes and \$( ) reaches ROOTFLAGS intact and runs nothing"
+
+# --- idempotent: a retry after the panic shell reuses the mount ---------------------------
+reset
+printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
+echo "/dev/sda2 $work/run/host ntfs3 rw 0 0" >"$work/mounts"
+premount 'root=/dev/sda2 loop=/linux/root.img' >/dev/null
+[ $? = 0 ] && ! grep -Eq '^(mount|ntfs-3g) ' "$work/calls"
+tap $? "a host already mounted (by hand, at the panic shell) is reused"
+
+echo "1..$n"
