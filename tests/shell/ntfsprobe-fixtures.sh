@@ -158,6 +158,14 @@ cp "$tmp/base.img" "$tmp/x.img"
 hiberfil "$tmp/x.img" "$(page junk 8192)"
 check "hiberfil.sys other content" "$tmp/x.img" 14 hibernated
 cp "$tmp/base.img" "$tmp/x.img"
+if ntfs-3g "$tmp/x.img" "$tmp/mnt" 2>/dev/null; then
+	truncate -s 64M "$tmp/mnt/hiberfil.sys"	# a hole: reads as zeros
+	umount "$tmp/mnt"
+	check "hiberfil.sys sparse (hole)" "$tmp/x.img" 0 safe
+else
+	ok 0 "hiberfil.sys sparse # SKIP no FUSE"
+fi
+cp "$tmp/base.img" "$tmp/x.img"
 hiberfil "$tmp/x.img" "$(page hibr 8192)" HiberFil.SYS
 check "HiberFil.SYS (name case)" "$tmp/x.img" 14 hibernated
 
@@ -173,6 +181,9 @@ ntfsinfo -i 5 "$tmp/big.img" 2>/dev/null | grep -q 'INDEX_ALLOCATION'
 ok $? "big root directory has \$INDEX_ALLOCATION blocks"
 cp "$tmp/big.img" "$tmp/x.img"
 hiberfil "$tmp/x.img" "$(page hibr 8192)"
+ntfsinfo -v -i 5 "$tmp/x.img" 2>/dev/null >"$tmp/root.txt"
+sed -n '/Dumping index root/,/Index entries total/p' "$tmp/root.txt" | grep -qi hiberfil
+ok $((! $?)) "big root: hiberfil.sys is not in \$INDEX_ROOT (so in a block)"
 check "big root, hiberfil.sys hibr" "$tmp/x.img" 14 hibernated
 cp "$tmp/big.img" "$tmp/x.img"
 hiberfil "$tmp/x.img" "$(page zero 8192)"
