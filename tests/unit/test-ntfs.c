@@ -2,8 +2,10 @@
  * then broken one field at a time. */
 #include "check.h"
 #include "ntfs.h"
+#include "../fuzz/ntfz.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -602,6 +604,70 @@ static void test_probe(void)
 	CHECK(ntfs_probe(&dev, &r) == -EINVAL, "probe: block size not a power of two refused");
 }
 
+/* ---- ntfs_probe on the fuzz seeds: real mkntfs volumes, each state ---- */
+
+struct seed_read {
+	struct ntfz z;
+	int misaligned;
+};
+
+static int seed_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct seed_read *s = ctx;
+
+	if (off % s->z.block_size || (len % s->z.block_size && off + len != s->z.size))
+		s->misaligned = 1;
+	return ntfz_read(&s->z, off, buf, len);
+}
+
+static void test_seeds(void)
+{
+	static const struct { const char *name; enum ntfs_state want; } seeds[] = {
+		{ "clean", NTFS_SAFE }, { "dirty", NTFS_DIRTY },
+		{ "log-clean", NTFS_SAFE }, { "log-unclean", NTFS_UNCLEAN_JOURNAL },
+		{ "fast", NTFS_FAST_STARTUP }, { "torn", NTFS_CORRUPT },
+		{ "sect4k", NTFS_SAFE }, { "hibr", NTFS_HIBERNATED },
+		{ "short", NTFS_HIBERNATED }, { "bigroot", NTFS_SAFE },
+	};
+	static struct seed_read sr;
+	static uint8_t buf[1 << 20];
+	struct ntfs_result r;
+	size_t i, n;
+	unsigned bs;
+
+	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		char path[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "tests/fuzz/corpus/fuzz-ntfsprobe/%s",
+			 seeds[i].name);
+		f = fopen(path, "rb");
+		n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+		if (f)
+			fclose(f);
+		CHECK(n > 0, "seed %s: read %s (run from the top of the tree)",
+		      seeds[i].name, path);
+		if (!n)
+			continue;
+		for (bs = 512; bs <= 4096; bs *= 8) {
+			struct ntfs_dev dev;
+
+			ntfz_parse(&sr.z, buf, n);
+			sr.z.block_size = bs;
+			sr.misaligned = 0;
+			dev.read = seed_read;
+			dev.ctx = &sr;
+			dev.size = sr.z.size;
+			dev.block_size = bs;
+			CHECK(ntfs_probe(&dev, &r) == 0 && r.state == seeds[i].want &&
+			      !sr.misaligned,
+			      "seed %s, %u-byte blocks: %s, reads aligned (%s: %s)",
+			      seeds[i].name, bs, ntfs_state_name(seeds[i].want),
+			      ntfs_state_name(r.state), r.detail);
+		}
+	}
+}
+
 int main(void)
 {
 	test_boot();
@@ -612,5 +678,6 @@ int main(void)
 	test_index();
 	test_hiberfil();
 	test_probe();
+	test_seeds();
 	return check_done();
 }
