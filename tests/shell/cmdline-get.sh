@@ -87,6 +87,18 @@ run --file "$tmp/missing" a
 [ "$rc" = 2 ] && [[ $err == "cmdline-get: $tmp/missing: cannot open: No such file or directory" ]]
 ok $? "missing file: exit 2, message names the file first"
 
+run --cmdline 'a=1' 'a=1'
+[ "$rc" = 2 ] && [[ $err == *"not a kernel parameter name"* ]]
+ok $? "a NAME holding '=': exit 2"
+
+run --file / a
+[ "$rc" = 2 ] && [[ $err == "cmdline-get: /: cannot read: Is a directory" ]]
+ok $? "unreadable source: exit 2, message names it"
+
+"$G" --cmdline 'a=1' a >/dev/full 2>"$tmp/err"
+[ $? = 2 ] && grep -q 'stdout: cannot write' "$tmp/err"
+ok $? "a failed write to stdout: exit 2, not a silent success"
+
 run --help
 [ "$rc" = 0 ] && [[ $out == *"Exit status"* ]] && [[ $out == *"--shell"* ]] && [[ $out == *"--path"* ]]
 ok $? "--help documents the modes and the exit status"
