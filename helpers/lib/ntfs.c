@@ -693,25 +693,18 @@ static int read_record(struct probe *p, uint64_t recno, uint8_t *buf)
 
 static int runs_add(struct probe *p, struct runs *rl, const struct ntfs_attr *a)
 {
-	struct ntfs_run tmp[512];
+	/* Every run takes at least 2 bytes of mapping pairs. */
+	size_t room = a->runs_len / 2 + 1;
+	struct ntfs_run *last;
 	int n;
 
 	if (a->lowest_vcn != rl->next_vcn)
 		return corrupt(p, "an attribute's extents do not follow each other");
-	n = ntfs_runlist_decode(a->runs, a->runs_len, a->lowest_vcn, tmp, 512);
-	if (n < 0)
-		return corrupt(p, "a runlist is damaged");
-	if (n && tmp[n - 1].vcn + (int64_t)tmp[n - 1].len != a->highest_vcn + 1)
-		return corrupt(p, "a runlist does not match its attribute");
-	if (!n && a->highest_vcn != a->lowest_vcn - 1)
-		return corrupt(p, "a runlist does not match its attribute");
-	if (rl->n + (size_t)n > MAX_RUNS)
-		return corrupt(p, "an attribute has too many runs");
-	if (rl->n + (size_t)n > rl->cap) {
-		size_t cap = rl->cap ? rl->cap * 2 : 64;
+	if (rl->n + room > rl->cap) {
+		size_t cap = rl->cap ? rl->cap : 64;
 		struct ntfs_run *nv;
 
-		while (cap < rl->n + (size_t)n)
+		while (cap < rl->n + room)
 			cap *= 2;
 		nv = realloc(rl->v, cap * sizeof(*nv));
 		if (!nv)
@@ -719,7 +712,16 @@ static int runs_add(struct probe *p, struct runs *rl, const struct ntfs_attr *a)
 		rl->v = nv;
 		rl->cap = cap;
 	}
-	memcpy(rl->v + rl->n, tmp, (size_t)n * sizeof(*tmp));
+	n = ntfs_runlist_decode(a->runs, a->runs_len, a->lowest_vcn,
+				rl->v + rl->n, room);
+	if (n < 0)
+		return corrupt(p, "a runlist is damaged");
+	last = n ? rl->v + rl->n + n - 1 : NULL;
+	if (last ? last->vcn + (int64_t)last->len != a->highest_vcn + 1 :
+		   a->highest_vcn != a->lowest_vcn - 1)
+		return corrupt(p, "a runlist does not match its attribute");
+	if (rl->n + (size_t)n > MAX_RUNS)
+		return corrupt(p, "an attribute has too many runs");
 	rl->n += (size_t)n;
 	rl->next_vcn = a->highest_vcn + 1;
 	return 0;
