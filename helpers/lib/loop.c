@@ -460,6 +460,53 @@ fail:
 	return r;
 }
 
+/* The read-ahead, in KiB, of the disk holding the file system of dev
+ * (a partition's is its disk's); -ENOENT when dev has none (btrfs, FUSE,
+ * tmpfs: no block device of that number). */
+static int backing_read_ahead_kb(dev_t dev)
+{
+	static const char *const under[] = { "queue", "../queue" };
+	size_t i;
+
+	for (i = 0; i < sizeof(under) / sizeof(under[0]); i++) {
+		char path[96];
+		FILE *f;
+		int kb, n;
+
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s/read_ahead_kb",
+			 major(dev), minor(dev), under[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		n = fscanf(f, "%d", &kb);
+		fclose(f);
+		if (n == 1 && kb >= 0)
+			return kb;
+	}
+	return -ENOENT;
+}
+
+/* With direct I/O the host file system's read-ahead no longer applies to
+ * the file: reads reach it only as the loop device asks.  So the loop
+ * device gets at least the host disk's read-ahead, or sequential reads
+ * fall behind reading the file itself.  Best effort: a failure leaves the
+ * kernel's default. */
+static int match_read_ahead(int lfd, dev_t backing_dev)
+{
+	long cur;
+	int want = backing_read_ahead_kb(backing_dev);
+
+	if (want < 0)
+		return want;
+	if (ioctl(lfd, BLKRAGET, &cur) < 0)
+		return -errno;
+	if (cur >= (long)want * 2)	/* BLKRA* count 512-byte sectors */
+		return (int)(cur / 2);
+	if (ioctl(lfd, BLKRASET, (unsigned long)want * 2) < 0)
+		return -errno;
+	return want;
+}
+
 int loop_attach(int backing_fd, const struct loop_request *req,
 		struct loop_result *res)
 {
@@ -547,6 +594,8 @@ int loop_attach(int backing_fd, const struct loop_request *req,
 			legacy = true;
 			continue;
 		}
+		if (seen.flags & LO_FLAGS_DIRECT_IO)
+			res->read_ahead_kb = match_read_ahead(lfd, st.st_dev);
 		close(lfd);
 		res->nr = nr;
 		snprintf(res->path, sizeof(res->path), "/dev/loop%d", nr);

@@ -33,6 +33,8 @@ struct loop_result {
 	int attempts;			/* devices tried (races lost + 1) */
 	bool created_node;		/* /dev/loopN made with mknod */
 	unsigned mismatch;		/* LOOP_BAD_* when -EIO */
+	int read_ahead_kb;		/* set to the host disk's (direct I/O
+					   only), or -errno: left as it was */
 };
 
 /* Attach the open regular file backing_fd (opened O_RDWR, or O_RDONLY for

@@ -92,6 +92,15 @@ ok $? "losetup --json: back-file, offset 0, sizelimit 0, autoclear off, rw"
 ok $? "sysfs: autoclear 0, partscan 0, ro 0"
 [ "$(sys "$dev" dio)" = 1 ]
 ok $? "direct I/O on by default on an ext4 host file"
+hostdisk=$(findmnt -n -o SOURCE -T "$img" 2>/dev/null)
+hostdisk=$(lsblk -n -d -o PKNAME "$hostdisk" 2>/dev/null | grep . || basename "$hostdisk")
+if [ -r "/sys/block/$hostdisk/queue/read_ahead_kb" ]; then
+	hra=$(cat "/sys/block/$hostdisk/queue/read_ahead_kb")
+	[ "$(cat "/sys/block/${dev#/dev/}/queue/read_ahead_kb")" -ge "$hra" ]
+	ok $? "direct I/O: loop read-ahead at least the host disk's ($hra KiB)"
+else
+	skip "loop read-ahead matches the host disk's" "host disk not found in sysfs"
+fi
 [ "$(blockdev --getsize64 "$dev")" = $((64 << 20)) ]
 ok $? "device size is the file size"
 [ "$(head -c 15 "$dev")" = loopattach-test ]
