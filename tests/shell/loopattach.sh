@@ -40,13 +40,23 @@ done
 
 tmp=$(mktemp -d /var/tmp/loopattach-test.XXXXXX)
 mine=" "		# devices this test attached and has not detached
+# loopattach raises a device's read-ahead, and that setting outlives the
+# attach; put back what each device had when this test began.
+declare -A ra_before
+for q in /sys/block/loop*/queue/read_ahead_kb; do
+	[ -r "$q" ] && ra_before[$q]=$(cat "$q")
+done
 cleanup() {
-	local d
+	local d q
 	chattr -i "$tmp/immutable.img" 2>/dev/null
 	mountpoint -q "$tmp/ro" && umount "$tmp/ro"
 	mountpoint -q "$tmp/ntfs" 2>/dev/null && umount "$tmp/ntfs"
 	mountpoint -q "$tmp/btrfs" 2>/dev/null && umount "$tmp/btrfs"
 	for d in $mine; do losetup -d "$d" 2>/dev/null; done
+	for q in "${!ra_before[@]}"; do
+		[ "$(cat "$q" 2>/dev/null)" = "${ra_before[$q]}" ] ||
+			echo "${ra_before[$q]}" >"$q" 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
