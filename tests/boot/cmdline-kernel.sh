@@ -72,20 +72,35 @@ pad=$(printf '%2100s' '' | tr ' ' y)
 long="qq_a=${pad:0:$((2047 - ${#prefix} - 5 - 8))} qq_b=12"
 lines+=("$long")
 
+boot() { # boot KERNEL INDEX: the serial log goes to $tmp/KERNEL-INDEX.log
+	local out
+	out=$tmp/$(basename "$1")-$2
+	timeout 300 qemu-system-x86_64 -accel tcg -m 256 -nodefaults \
+		-display none -no-reboot -serial "file:$out.log" \
+		-kernel "$1" -initrd "$tmp/initrd" \
+		-append "$prefix${lines[$2]}" >/dev/null 2>"$out.err"
+}
+
+# All boots first, BOOT_JOBS (default 2) at a time: each takes about 20 s.
+for kernel in $kernels; do
+	for i in "${!lines[@]}"; do
+		while [ "$(jobs -rp | wc -l)" -ge "${BOOT_JOBS:-2}" ]; do
+			wait -n
+		done
+		boot "$kernel" "$i" &
+	done
+done
+wait
+
 for kernel in $kernels; do
 	kname=$(basename "$kernel")
 	for i in "${!lines[@]}"; do
 		line=${lines[$i]}
 		append="$prefix$line"
-		log=$tmp/serial-$kname-$i.log
-		rm -f "$log"
-		timeout 300 qemu-system-x86_64 -accel tcg -m 256 -nodefaults \
-			-display none -no-reboot -serial "file:$log" \
-			-kernel "$kernel" -initrd "$tmp/initrd" \
-			-append "$append" >/dev/null 2>"$tmp/qemu.err"
-		tr -d '\r' <"$log" >"$log.clean"
+		log=$tmp/$kname-$i.log
+		tr -d '\r' <"$log" >"$log.clean" 2>/dev/null
 		if ! grep -q '^ORACLE-END' "$log.clean"; then
-			ok 1 "$kname line $((i + 1)): the oracle init reported (see qemu: $(head -c 200 "$tmp/qemu.err"))"
+			ok 1 "$kname line $((i + 1)): the oracle init reported (qemu: $(head -c 200 "$tmp/$kname-$i.err"))"
 			continue
 		fi
 
