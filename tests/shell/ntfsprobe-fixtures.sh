@@ -228,6 +228,17 @@ cat "$tmp/base.img" >>"$tmp/disk.img"
 tail -c +1048577 "$tmp/disk.img" >"$tmp/x.img"
 check "dirty via --offset" "$tmp/x.img" 15 dirty
 
+# The same through a read-only loop device with 4096-byte sectors: size
+# and block size then come from the kernel (BLKGETSIZE64, BLKSSZGET).
+if loopdev=$(losetup -r -f --show -b 4096 "$tmp/x.img" 2>/dev/null); then
+	"$P" "$loopdev" >/dev/null 2>&1
+	rc=$?
+	losetup -d "$loopdev"
+	ok $((rc != 15)) "dirty, on a loop device with 4096-byte sectors: exit 15 (got $rc)"
+else
+	ok 0 "loop device # SKIP cannot set up a loop device here"
+fi
+
 if command -v mkfs.ext4 >/dev/null; then
 	truncate -s 8M "$tmp/ext4.img"
 	mkfs.ext4 -q -L "it's" "$tmp/ext4.img"
