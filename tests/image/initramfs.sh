@@ -36,7 +36,7 @@ for series in 6.1 6.12; do
 		scripts/loopboot-functions scripts/init-top/loopboot \
 		scripts/local-premount/loopboot scripts/local-bottom/loopboot \
 		sbin/fsck sbin/e2fsck sbin/fsck.ext4 sbin/logsave; do
-		has "^$f\$"
+		has "^(usr/)?$f\$"
 		tap $? "$kver: image holds $f"
 	done
 	grep -q loopboot "$root/scripts/local-premount/ORDER"
