@@ -129,6 +129,19 @@ if [ -r /proc/cmdline ]; then
 	fi
 fi
 
+# One open of /proc/cmdline for any number of names, read until read()
+# returns 0: its size reads as 0, so nothing else tells where it ends.
+if command -v strace >/dev/null && [ -r /proc/cmdline ]; then
+	ASAN_OPTIONS=detect_leaks=0 strace -e trace=openat,open,read -o "$tmp/strace" \
+		"$G" --shell a b c >/dev/null 2>&1
+	fd=$(sed -n 's|.*open.*"/proc/cmdline".* = \([0-9]*\)$|\1|p' "$tmp/strace")
+	[ "$(grep -c '"/proc/cmdline"' "$tmp/strace")" = 1 ] &&
+		grep "^read($fd," "$tmp/strace" | tail -n 1 | grep -q ' = 0$'
+	ok $? "/proc/cmdline opened once for three names and read to end of file"
+else
+	ok 0 "/proc/cmdline read once # SKIP no strace"
+fi
+
 # --- the kernel's length limit (x86: 2047 bytes kept) ------------------
 pad=$(head -c 2200 /dev/zero | tr '\0' x)
 line=${pad:0:2040}' b=1234'            # 2047 bytes
