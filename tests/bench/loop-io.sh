@@ -115,7 +115,7 @@ run() {
 	t1=$(now_ns)
 	c1=$(cached_kb)
 	awk -v mb="$MB" -v ns=$((t1 - t0)) -v dc=$((c1 - c0)) \
-		'BEGIN { printf "%.1f %d\n", mb / (ns / 1e9), dc * 1024 }'
+		'BEGIN { printf "%.1f %.0f\n", mb / (ns / 1e9), dc * 1024 }'
 }
 
 modes=(file loopattach losetup losetup-dio)

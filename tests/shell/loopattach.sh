@@ -185,6 +185,13 @@ for path in configure legacy; do
 	[ $rc -eq 0 ] && [ "$(sys "$dev" dio)" = 1 ]
 	ok $? "$path: --direct-io alone means on"
 	detach "$dev"
+	# An offset the host disk cannot do direct I/O at: the kernel refuses
+	# direct I/O, the device is buffered, and a warning says so.
+	att "${envs[@]}" -- --offset 256 "$img"
+	[ $rc -eq 0 ] && [ "$(sys "$dev" dio)" = 0 ] &&
+		grep -q "warning: direct I/O is off" "$tmp/err"
+	ok $? "$path: direct I/O refused by the kernel (offset 256): buffered, with a warning"
+	[ $rc -eq 0 ] && detach "$dev"
 done
 
 # The hook really takes the other path: the ioctls the kernel sees.
