@@ -1,4 +1,3 @@
-# NOTE TO PARALLEL ENGINEERS (temporary): read /tmp/common-context.md before working here.
 # loopboot: boot a Linux root file system stored in a file on a Windows
 # (or other) partition, through Debian's initramfs-tools.
 #
@@ -104,10 +103,11 @@ deb:
 	@ls -l ../loopboot_*.deb
 
 # Shell scripts shipped or used by tests (POSIX sh unless they say bash).
-SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions \
+SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	scripts/init-top/loopboot scripts/local-premount/loopboot \
 	scripts/local-bottom/loopboot $(wildcard tests/*/*.sh) tests/run \
-	tests/install-deps tests/install-deb
+	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \
+	tests/fuzz/smoke
 lint:
 	shellcheck -x $(SHELL_SCRIPTS)
 
@@ -116,17 +116,19 @@ check-c: $(UNIT_BINS)
 	tests/run $(UNIT_BINS)
 
 # Fast tiers only: no package install, no QEMU.
-check-unit: unit-tests
-	tests/run $(UNIT_BINS:%='%') "tests/fuzz/smoke $(FUZZ_BINS)" \
+check-unit: unit-tests $(FUZZ_BINS)
+	tests/run $(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh)
 
+# Everything.  The package is built and installed first (its build cleans
+# build/); the image and boot tiers then use the installed files only.
 check: deps
-	$(MAKE) unit-tests $(FUZZ_BINS)
 	tests/install-deb
-	tests/run "make lint && echo 'ok - shellcheck'" \
+	$(MAKE) unit-tests $(FUZZ_BINS)
+	tests/run "$(MAKE) -s lint && echo 'ok - shellcheck'" \
 		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh \
-		$(wildcard tests/image/*.sh) tests/boot/run
+		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/cmdline-kernel.sh
 
 fuzz: $(FUZZ_BINS)
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/smoke $(FUZZ_BINS)
