@@ -146,15 +146,16 @@ END {
 	nm = split("file loopattach losetup losetup-dio", M, " ")
 	split("read write", O, " ")
 	for (oi = 1; oi <= 2; oi++) for (mi = 1; mi <= nm; mi++) {
-		o = O[oi]; m = M[mi]; n = 0; lo = 1e18; hi = 0
+		o = O[oi]; m = M[mi]; n = 0; lo = 1e18; hi = 0; qlo = 1e18; qhi = 0
 		for (r = 1; r <= R; r++) {
 			x = v[r, o, m]; a[++n] = x
 			if (x < lo) lo = x; if (x > hi) hi = x
 			q[n] = x / v[r, o, "file"]
+			if (q[n] < qlo) qlo = q[n]; if (q[n] > qhi) qhi = q[n]
 			k[n] = c[r, o, m] / (mb * 1048576)
 		}
 		med = median(a, n); rq = median(q, n); rk = median(k, n)
-		printf "%s %s %.1f %.1f %.1f %.3f %.2f\n", o, m, med, lo, hi, rq, rk
+		printf "%s %s %.1f %.1f %.1f %.3f %.2f %.2f-%.2f\n", o, m, med, lo, hi, rq, rk, qlo, qhi
 	}
 }' "$raw")
 
@@ -169,11 +170,13 @@ END {
 	echo "read: dd bs=1M from cold cache; write: dd bs=1M conv=fsync"
 	echo "page cache: growth of Buffers+Cached during the run / bytes moved"
 	echo
-	printf "%-6s %-11s %9s %9s %9s %13s %11s\n" op way "MB/s med" min max \
-		"ratio/file" "cache/byte"
-	while read -r o m med lo hi rq rk; do
-		printf "%-6s %-11s %9s %9s %9s %13s %11s\n" "$o" "$m" "$med" "$lo" \
-			"$hi" "$rq" "$rk"
+	echo "ratio/file: median over rounds of (this way / the file, same round);"
+	echo "range: its lowest and highest round"
+	printf "%-6s %-11s %9s %9s %9s %11s %11s %11s\n" op way "MB/s med" min max \
+		"ratio/file" range "cache/byte"
+	while read -r o m med lo hi rq rk qr; do
+		printf "%-6s %-11s %9s %9s %9s %11s %11s %11s\n" "$o" "$m" "$med" "$lo" \
+			"$hi" "$rq" "$qr" "$rk"
 	done <<<"$summary"
 	echo
 	awk '
@@ -210,7 +213,7 @@ set style histogram errorbars gap 1 lw 1
 set style fill solid 0.7 border -1
 set yrange [0:*]
 set grid ytics
-set key top left
+set key top right
 set ylabel "MB/s (median, bars: min-max)"
 set title "Sequential throughput"
 plot "$dat" using 2:3:4:xtic(1) title "read" lc rgb "#3070b0", \
@@ -220,11 +223,14 @@ set ylabel "page-cache growth / bytes read"
 set title "Page cache per byte read (target <= 1.1)"
 set yrange [0:2.5]
 set arrow from graph 0, first 1.1 to graph 1, first 1.1 nohead dt 2 lc rgb "red"
+unset key
 plot "$dat" using 8:xtic(1) title "read" lc rgb "#3070b0"
 unset multiplot
 EOF
-	if [ -s "$OUT/loop-io.png" ] && [ -d doc ]; then
-		cp "$OUT/loop-io.png" doc/loop-io.png
+	# The README shows the chart from doc/.
+	doc=$(dirname "$0")/../../doc
+	if [ -s "$OUT/loop-io.png" ] && mkdir -p "$doc"; then
+		cp "$OUT/loop-io.png" "$doc/loop-io.png"
 	fi
 else
 	echo "loop-io: gnuplot missing (apt-get install gnuplot-nox); no chart" >&2
