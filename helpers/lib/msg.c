@@ -20,6 +20,7 @@ const char *msg_prog(void)
 	return prog;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vmsg(const char *object, int err, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: ", prog);
