@@ -40,9 +40,9 @@ stub loopattach 'case "$1" in --associated) exit 1;; esac; echo /dev/loop7'
 reset() {
 	rm -f "$work/calls" "$work/mounts" "$work/mount-opts" "$work/ntfsprobe-rc" \
 		"$work/param.conf"
-	rm -rf "$work/run"
+	rm -rf "$work/run" "$work/hostlink"
 	: >"$work/mounts"
-	printf 'nodev\tproc\n\text4\n' >"$work/filesystems"
+	printf 'nodev\tproc\n\text4\n\tfuseblk\n' >"$work/filesystems"
 }
 
 # Runs loopboot_premount in a fresh shell: $1 the kernel line; prints the
@@ -51,7 +51,7 @@ premount() {
 	printf '%s\n' "$1" >"$work/cmdline"
 	PATH=$bin:$PATH LOOPBOOT_CMDLINE=$work/cmdline LOOPBOOT_RUN=$work/run \
 		LOOPBOOT_PARAM_CONF=$work/param.conf LOOPBOOT_PROC_MOUNTS=$work/mounts \
-		LOOPBOOT_PROC_FILESYSTEMS=$work/filesystems \
+		LOOPBOOT_PROC_FILESYSTEMS=$work/filesystems LOOPBOOT_HOST_LINK=$work/hostlink \
 		sh -c '
 		get_fstype() { echo ext4; }
 		. "$1"
@@ -71,7 +71,7 @@ tap $? "without loop= nothing is run and nothing is mounted"
 
 # --- a safe NTFS volume, kernel with ntfs3 --------------------------------------
 reset
-printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
+printf 'nodev\tproc\n\tntfs3\n\tfuseblk\n' >"$work/filesystems"
 out=$(premount 'root=UUID=AB "loop=/linux/root.img" rw')
 tap $? "premount succeeds on a safe NTFS host (got: $out)"
 grep -q '^ntfsprobe /dev/sda2' "$work/calls"
@@ -101,7 +101,7 @@ tap $? "ntfs-3g used without ntfs3, with norecover and rootflags="
 tap $? "the ambiguous -t ntfs is never used"
 
 reset
-printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
+printf 'nodev\tproc\n\tntfs3\n\tfuseblk\n' >"$work/filesystems"
 premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g' >/dev/null
 grep -q '^ntfs-3g ' "$work/calls" && ! grep -q '^mount ' "$work/calls"
 tap $? "rootfstype=ntfs-3g pins ntfs-3g even where ntfs3 exists"
@@ -165,6 +165,27 @@ out=$(premount 'root=/dev/sda2 loop=/linux/root.img' unknown)
 [ $? = 1 ] && printf '%s' "$out" | grep -q '/dev/sda2: file system type unknown'
 tap $? "a host of unknown type is refused with the device named"
 
+reset
+out=$(premount 'root=/dev/sda2 loop=/Linux/Root.img' ext4)
+[ $? = 1 ] && printf '%s' "$out" | grep -q 'Only the letter case differs: did you mean loop=/linux/root.img ?'
+tap $? "a path whose letter case is wrong gets the right spelling (got: $out)"
+
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/nothere.img' ext4)
+[ $? = 1 ] && printf '%s' "$out" | grep -q "$work/run/host/linux holds: root.img - check loop="
+tap $? "a missing file gets what its directory holds (got: $out)"
+
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs3')
+[ $? = 1 ] && printf '%s' "$out" | grep -q "/dev/sda2: this kernel (.*) has no ntfs3 driver: module ntfs3" &&
+	! grep -Eq '^(mount|ntfs-3g) ' "$work/calls"
+tap $? "a missing kernel driver is named, with the remedy, before any mount (got: $out)"
+
+reset
+premount 'root=/dev/sda2 loop=/linux/root.img' ext4 >/dev/null
+[ "$(readlink "$work/hostlink")" = "$work/run/host" ]
+tap $? "/host in the initramfs leads to the host (for /usr images in the root's fstab)"
+
 # --- hostile loopflags= cannot break param.conf ----------------------------------------
 reset
 premount "root=/dev/sda2 loop=/linux/root.img \"loopflags=a'b\$(touch $work/pwned)\"" ext4 >/dev/null
@@ -177,7 +198,7 @@ tap $? "loopflags= with quotes and \$( ) reaches ROOTFLAGS intact and runs nothi
 
 # --- idempotent: a retry after the panic shell reuses the mount ---------------------------
 reset
-printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
+printf 'nodev\tproc\n\tntfs3\n\tfuseblk\n' >"$work/filesystems"
 echo "/dev/sda2 $work/run/host ntfs3 rw 0 0" >"$work/mounts"
 premount 'root=/dev/sda2 loop=/linux/root.img' >/dev/null
 [ $? = 0 ] && ! grep -Eq '^(mount|ntfs-3g) ' "$work/calls"
