@@ -313,8 +313,8 @@ static bool report_checks(const char *shown, const struct loop_file_info *fi,
 			  "without bound: uncompress it (Windows: compact /u)");
 	if (p & LOOP_FILE_ENCRYPTED)
 		msg_error(shown, "file is encrypted by the host file system "
-			  "(EFS); Linux reads only ciphertext: decrypt it "
-			  "(Windows: cipher /d)");
+			  "(on NTFS, EFS: Linux reads only ciphertext): "
+			  "decrypt it (Windows: cipher /d)");
 	if (p & LOOP_FILE_REFUSE)
 		return false;
 	if (p & LOOP_FILE_SPARSE)

@@ -54,6 +54,7 @@ cleanup() {
 	mountpoint -q "$tmp/ro" && umount "$tmp/ro"
 	mountpoint -q "$tmp/ntfs" 2>/dev/null && umount "$tmp/ntfs"
 	mountpoint -q "$tmp/btrfs" 2>/dev/null && umount "$tmp/btrfs"
+	mountpoint -q "$tmp/enc" 2>/dev/null && umount "$tmp/enc"
 	for d in $mine; do losetup -d "$d" 2>/dev/null; done
 	touched="$touched$mine"
 	for q in "${!ra_before[@]}"; do
@@ -370,8 +371,26 @@ if command -v mkfs.btrfs >/dev/null && grep -qw btrfs /proc/filesystems; then
 else
 	skip "compressed host files refused" "no mkfs.btrfs (btrfs-progs) or no btrfs"
 fi
-skip "encrypted host files refused" \
-	"no encrypting file system set up here (see unit test test-loop)"
+# Encryption as the host reports it (statx): an ext4 fscrypt directory.
+if command -v e4crypt >/dev/null && command -v mkfs.ext4 >/dev/null; then
+	truncate -s 64M "$tmp/enc.img"
+	mkdir "$tmp/enc"
+	edev=$(losetup -f --show "$tmp/enc.img") && mine="$mine$edev "
+	if [ -n "$edev" ] && mkfs.ext4 -q -O encrypt "$edev" &&
+		mount "$edev" "$tmp/enc" && mkdir "$tmp/enc/d" &&
+		echo loopattach-test | e4crypt add_key -S 0x4c4f4f5041545443 \
+			"$tmp/enc/d" >/dev/null 2>&1; then
+		head -c 1M /dev/zero >"$tmp/enc/d/root.img"
+		refuse "an encrypted file (statx)" "is encrypted" "$tmp/enc/d/root.img"
+		umount "$tmp/enc"
+	else
+		skip "encrypted host files refused" "no ext4 encryption here"
+		mountpoint -q "$tmp/enc" && umount "$tmp/enc"
+	fi
+	[ -n "$edev" ] && detach "$edev"
+else
+	skip "encrypted host files refused" "no e4crypt (e2fsprogs)"
+fi
 
 # -- FUSE host (ntfs-3g): direct I/O off by default --------------------------
 if command -v ntfs-3g >/dev/null && command -v mkntfs >/dev/null &&
