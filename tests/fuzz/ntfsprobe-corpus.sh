@@ -44,7 +44,9 @@ vol short
 printf 'x' >"$tmp/put/hiberfil.sys"
 put "$tmp/short.img" && seed short
 vol bigroot
-for i in $(seq 1 40); do echo "$i" >"$tmp/put/a-long-file-name-for-the-index-$i.txt"; done
+# This name pattern makes ntfs-3g move the root index into an extension
+# record: the seed covers $ATTRIBUTE_LIST too.
+for i in $(seq 1 40); do echo "$i" >"$tmp/put/a-file-with-a-long-name-to-fill-the-index-$i.txt"; done
 printf wake >"$tmp/put/hiberfil.sys" && truncate -s 8192 "$tmp/put/hiberfil.sys"
 put "$tmp/bigroot.img" && seed bigroot
 ls -l "$out"

@@ -179,6 +179,8 @@ done
 put "$tmp/big.img" "$tmp/put"
 ntfsinfo -i 5 "$tmp/big.img" 2>/dev/null | grep -q 'INDEX_ALLOCATION'
 ok $? "big root directory has \$INDEX_ALLOCATION blocks"
+ntfsinfo -i 5 "$tmp/big.img" 2>/dev/null | grep -q 'ATTRIBUTE_LIST'
+ok $? "big root directory has an \$ATTRIBUTE_LIST (index root in an extension record)"
 cp "$tmp/big.img" "$tmp/x.img"
 hiberfil "$tmp/x.img" "$(page hibr 8192)"
 ntfsinfo -v -i 5 "$tmp/x.img" 2>/dev/null >"$tmp/root.txt"
