@@ -216,6 +216,7 @@ int main(int argc, char **argv)
 	int c, exp = 0, err, rc;
 
 	msg_init(argv[0]);
+	opterr = 0;	/* one message, ours */
 	while ((c = getopt_long(argc, argv, "ehV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
@@ -228,7 +229,7 @@ int main(int argc, char **argv)
 			printf("ntfsprobe (loopboot) %s\n", LOOPBOOT_VERSION);
 			return 0;
 		default:
-			msg_error(NULL, "unknown option (see --help)");
+			msg_error(argv[optind - 1], "unknown option (see --help)");
 			return EXIT_USAGE;
 		}
 	}
