@@ -1,0 +1,145 @@
+#!/bin/bash
+# loopboot-mkmedia's media, booted in QEMU (TCG) on Debian 12's 6.12 kernel
+# against a disk whose NTFS partition holds the test root at
+# "/My Linux/root.img": the ISO by BIOS (default machine) and by UEFI (OVMF,
+# q35), and the PXE files over QEMU's own user-mode network and TFTP server
+# (its built-in iPXE runs boot.ipxe, or chains PXELINUX).  Each must reach
+# the init in the file, with the spaced path read back intact.  Two boots
+# run at a time.  The serial console entries are the default (--serial), so
+# the menus and the boot are in the serial log.
+#
+#   tests/boot/mkmedia.sh     TAP; logs in build/boot-mkmedia/NAME/serial.log
+set -u
+LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/boot-mkmedia}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+n=0
+failed=0
+tap() { # tap STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		return 1
+	fi
+}
+
+# The installed tool, as a user has it; the source tree's before the
+# package installs it.
+mkmedia=/usr/sbin/loopboot-mkmedia
+if [ ! -x "$mkmedia" ]; then
+	mkmedia=$LB_TOP/helpers/loopboot-mkmedia
+	echo "# loopboot-mkmedia is not installed: testing $mkmedia"
+fi
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+for f in "$OVMF_CODE" "$OVMF_VARS"; do
+	[ -r "$f" ] || lb_die "$f: not found; install the package ovmf (make deps)"
+done
+
+kver=$(lb_kernel 6.12) || lb_die "no Debian 6.12 kernel in /boot (make deps)"
+rm -rf "$LB_WORK"
+mkdir -p "$LB_WORK"
+start=$SECONDS
+
+# --- inputs: initramfs (installed package's files), disk, media ------------------
+initrd=$(lb_initrd "$kver") || exit 1
+lb_root_image "$LB_WORK/root.img" 16
+uuid=$(lb_ntfs_disk "$LB_WORK/disk.img" LBHOST "My Linux/root.img" "$LB_WORK/root.img" 64) ||
+	exit 1
+rm -f "$LB_WORK/root.img"
+# GRUB's quoting; panic=-1 turns a failed boot into a QEMU exit.
+append="root=UUID=$uuid \"loop=/My Linux/root.img\" rw panic=-1"
+
+media() { # NAME OPTIONS...: run loopboot-mkmedia, one TAP line
+	local what=$1
+	shift
+	"$mkmedia" --vmlinuz "/boot/vmlinuz-$kver" --initrd "$initrd" --append "$append" \
+		--serial "$@" >"$LB_WORK/mkmedia-$what.log" 2>&1
+	tap $? "loopboot-mkmedia $* (see $LB_WORK/mkmedia-$what.log)" || sed 's/^/# /' "$LB_WORK/mkmedia-$what.log"
+}
+media iso --iso "$LB_WORK/loopboot.iso"
+media pxe --pxe "$LB_WORK/tftp"
+
+"$mkmedia" --append "$append" --print >"$LB_WORK/print" 2>&1
+grep -qxF "root=UUID=$uuid \"loop=/My Linux/root.img\" rw panic=-1" "$LB_WORK/print"
+tap $? "--print: the kernel line as given, spaced path in GRUB's quoting ($(cat "$LB_WORK/print"))"
+echo "# inputs ready after $((SECONDS - start)) s"
+
+# --- boots ------------------------------------------------------------------------
+# Each boot gets its own copy of the disk (the booted system writes to it).
+boot() { # NAME QEMU_OPTIONS...
+	local name=$1 dir=$LB_WORK/$1
+	shift
+	mkdir -p "$dir"
+	cp --sparse=always "$LB_WORK/disk.img" "$dir/disk.img"
+	local t0=$SECONDS
+	timeout "${LB_BOOT_TIMEOUT:-300}" qemu-system-x86_64 -accel tcg -m 768 -smp 1 \
+		-display none -monitor none -serial "file:$dir/serial.log" -no-reboot \
+		-drive "file=$dir/disk.img,format=raw,if=virtio" "$@" </dev/null \
+		>"$dir/qemu.log" 2>&1
+	echo "$? $((SECONDS - t0))" >"$dir/result"
+	rm -f "$dir/disk.img"
+}
+boot_bios() { boot bios -cdrom "$LB_WORK/loopboot.iso" -boot d; }
+boot_uefi() {
+	cp "$OVMF_VARS" "$LB_WORK/uefi-vars.fd"
+	boot uefi -machine q35 \
+		-drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE" \
+		-drive "if=pflash,format=raw,file=$LB_WORK/uefi-vars.fd" \
+		-drive "file=$LB_WORK/loopboot.iso,format=raw,media=cdrom,if=none,id=cd" \
+		-device ide-cd,drive=cd,bootindex=0
+}
+boot_ipxe() {
+	boot ipxe -netdev "user,id=n0,tftp=$LB_WORK/tftp,bootfile=boot.ipxe" \
+		-device e1000,netdev=n0 -boot n
+}
+boot_pxelinux() {
+	boot pxelinux -netdev "user,id=n0,tftp=$LB_WORK/tftp,bootfile=pxelinux.0" \
+		-device e1000,netdev=n0 -boot n
+}
+boot_bios &
+boot_uefi &
+wait
+boot_ipxe &
+boot_pxelinux &
+wait
+
+# --- what each boot reached ------------------------------------------------------------
+expect() { # NAME REGEX DESCRIPTION
+	grep -Eq -- "$2" "$LB_WORK/$1/serial.log"
+	tap $? "$1: $3"
+}
+for name in bios uefi ipxe pxelinux; do
+	read -r rc secs <"$LB_WORK/$name/result"
+	echo "# $name: QEMU exit $rc after $secs s"
+	failed=0
+	expect "$name" '^LBTEST reached root-in-file' "the init in the file ran"
+	expect "$name" '^LBTEST mount /dev/loop[0-9]+ / ext4 rw' "/ is the loop device, read-write"
+	expect "$name" '^LBTEST mount /dev/vda1 /run/loopboot/host ntfs3 rw' "the NTFS host is mounted (ntfs3)"
+	expect "$name" 'loopboot: root file system /My Linux/root.img on /dev/vda1' \
+		"loopboot read loop= with its space intact"
+	expect "$name" '^LBTEST cmdline .*"loop=/My Linux/root.img" rw panic=-1 console=tty0 console=ttyS0,115200n8' \
+		"the kernel got the spaced path in double quotes, then the serial entry's console="
+	case $name in
+	bios | uefi) expect "$name" 'Debian in /My Linux/root.img' "GRUB's menu is on the serial console" ;;
+	# iPXE's own menu is on the screen only; its entries alone add initrd=.
+	ipxe) expect "$name" '^LBTEST cmdline initrd=initrd.img-loopboot root=' "the kernel line came from boot.ipxe" ;;
+	pxelinux) expect "$name" 'PXELINUX' "PXELINUX ran" ;;
+	esac
+	if [ "$name" = uefi ]; then
+		expect uefi 'efi: EFI v' "booted by UEFI (the kernel found EFI firmware)"
+	else
+		! grep -q 'efi: EFI v' "$LB_WORK/$name/serial.log"
+		tap $? "$name: booted by BIOS, not UEFI"
+	fi
+	# The serial log, for a failing boot, helps more than anything else.
+	if [ "$failed" -gt 0 ]; then
+		echo "# $name serial log (last 40 lines):"
+		tail -n 40 "$LB_WORK/$name/serial.log" | sed 's/^/#   /'
+	fi
+done
+echo "# total $((SECONDS - start)) s"
