@@ -84,6 +84,7 @@ install: all
 	install -m 0755 $(TOOLS:%=$(B)/bin/%) $(DESTDIR)$(sbindir)/
 	install -d $(DESTDIR)$(datadir)/loopboot
 	install -m 0644 scripts/loopboot-functions $(DESTDIR)$(datadir)/loopboot/functions
+	install -m 0755 scripts/loopboot-shutdown $(DESTDIR)$(datadir)/loopboot/shutdown
 	install -d $(DESTDIR)$(sysconfdir)/initramfs-tools/hooks \
 		$(DESTDIR)$(sysconfdir)/initramfs-tools/conf.d
 	install -m 0755 hooks/loopboot $(DESTDIR)$(sysconfdir)/initramfs-tools/hooks/loopboot
@@ -104,6 +105,7 @@ deb:
 
 # Shell scripts shipped or used by tests (POSIX sh unless they say bash).
 SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
+	scripts/loopboot-shutdown tests/system/run \
 	scripts/init-top/loopboot scripts/local-premount/loopboot \
 	scripts/local-bottom/loopboot $(wildcard tests/*/*.sh) tests/run \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \
