@@ -1,0 +1,266 @@
+#!/bin/bash
+# shellcheck disable=SC2016 # stub bodies are single-quoted on purpose
+# loopboot-mkmedia with stub commands: the kernel line derived from a fake
+# /run/loopboot/state and kernel line, --append's quoting and what it
+# refuses, the files each medium gets, the messages naming the package of
+# a missing tool, and the refresh hook.  The real cmdline-get is used
+# (build/bin), also as the judge of what the kernel would read back.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cmdline_get=${CMDLINE_GET:-$top/build/bin/cmdline-get}
+[ -x "$cmdline_get" ] || make -C "$top" -s build/bin/cmdline-get
+tool=$top/helpers/loopboot-mkmedia
+hook=$top/helpers/loopboot-mkmedia-refresh
+n=0
+tap() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bin=$work/bin
+mkdir -p "$bin"
+ln -s "$cmdline_get" "$bin/cmdline-get"
+stub() { # NAME BODY
+	printf '#!/bin/sh\n%s\n' "$2" >"$bin/$1"
+	chmod +x "$bin/$1"
+}
+stub blkid 'cat '"$work"'/uuid 2>/dev/null'
+stub lsinitramfs 'cat '"$work"'/initrd-list 2>/dev/null'
+# grub-mkrescue: keeps the grub.cfg it was given and writes the -o file.
+stub grub-mkrescue 'out=; [ "$1" = -o ] && out=$2; cp "$3/boot/grub/grub.cfg" '"$work"'/grub.cfg &&
+ls -R "$3" >'"$work"'/iso-tree && echo ISO >"$out"'
+stub xorriso ':'
+stub mformat ':'
+mkdir -p "$work/grub/i386-pc" "$work/grub/x86_64-efi" "$work/boot"
+echo kernel >"$work/boot/vmlinuz-6.12.9-amd64"
+echo initrd >"$work/boot/initrd.img-6.12.9-amd64"
+
+reset() {
+	printf 'usr/share/loopboot/functions\nscripts/local-premount/loopboot\n' >"$work/initrd-list"
+	echo 5FEE2DCE542A5FBE >"$work/uuid"
+	cat >"$work/state" <<'EOF'
+LOOPBOOT_HOST_DEV='/dev/sda2'
+LOOPBOOT_HOST_DRIVER='ntfs3'
+LOOPBOOT_HOST_RO=''
+LOOPBOOT_LOOP_DEV='/dev/loop0'
+LOOPBOOT_LOOP_FILE='/My Linux/root.img'
+LOOPBOOT_IMAGE_TYPE='ext4'
+EOF
+	rm -rf "$work/out.iso" "$work/grub.cfg" "$work/pxe"
+}
+# mkmedia KERNEL_LINE ARGS...: the tool on a system booted with KERNEL_LINE;
+# output (stdout and stderr) in $out, status in $rc.
+mkmedia() {
+	printf '%s\n' "$1" >"$work/cmdline"
+	shift
+	out=$(PATH=$bin:$PATH LOOPBOOT_STATE=$work/state LOOPBOOT_CMDLINE=$work/cmdline \
+		LOOPBOOT_BOOT_DIR=$work/boot LOOPBOOT_GRUB_LIB=$work/grub \
+		sh "$tool" "$@" 2>&1)
+	rc=$?
+}
+# The value the kernel would read for NAME from kernel line $1.
+kernel_reads() { "$cmdline_get" --cmdline "$1" "$2"; }
+
+# --- the kernel line of this boot --------------------------------------------------
+reset
+mkmedia 'BOOT_IMAGE=/vmlinuz root=/dev/sda2 "loop=/My Linux/root.img" loopfstype=ext4 loopflags=noatime rootflags=windows_names rw quiet loopboot.ro' --print
+[ $rc = 0 ] && [ "$out" = 'root=UUID=5FEE2DCE542A5FBE "loop=/My Linux/root.img" loopfstype=ext4 loopflags=noatime rootflags=windows_names rw' ]
+tap $? "derived: root=UUID= of the host, loop= of the state, loop options given, rw; not quiet, BOOT_IMAGE or loopboot.ro (got: $out)"
+[ "$(kernel_reads "$out" loop)" = '/My Linux/root.img' ]
+tap $? "derived: the kernel reads the spaced path back exactly"
+
+reset
+mkmedia 'root=/dev/sda2 loop=/linux/root.img ro' --print
+[ $rc = 0 ] && [ "$out" = 'root=UUID=5FEE2DCE542A5FBE "loop=/My Linux/root.img" ro' ]
+tap $? "derived: the file attached at boot (state), not the loop= typed; ro kept (got: $out)"
+
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw ro' --print
+[ $rc = 0 ] && printf '%s\n' "$out" | grep -q 'both ro and rw' && printf '%s\n' "$out" | tail -n 1 | grep -q ' rw$'
+tap $? "derived: ro and rw both given: rw, with a warning (got: $out)"
+
+reset
+mkmedia 'root=/dev/sda2 loop=/x' --print
+[ $rc = 0 ] && [ "$out" = 'root=UUID=5FEE2DCE542A5FBE "loop=/My Linux/root.img"' ]
+tap $? "derived: neither ro nor rw: neither written (got: $out)"
+
+reset
+: >"$work/uuid"
+mkmedia 'root=LABEL=WIN loop=/x rw' --print
+[ $rc = 0 ] && printf '%s\n' "$out" | tail -n 1 | grep -qx 'root=LABEL=WIN "loop=/My Linux/root.img" rw' &&
+	printf '%s\n' "$out" | grep -q '/dev/sda2: no UUID found'
+tap $? "derived: no UUID: root= as this boot had it, with a warning (got: $out)"
+
+reset
+rm -f "$work/state"
+mkmedia 'root=/dev/sda1 rw' --iso "$work/out.iso"
+[ $rc = 1 ] && [ ! -e "$work/out.iso" ] && printf '%s\n' "$out" | grep -q 'not booted through loopboot.*--append'
+tap $? "not booted through loopboot: refuses to guess, asks for --append, makes nothing (got: $out)"
+
+mkmedia 'root=/dev/sda1 rw' --print --append 'root=UUID=AB loop=/linux/root.img rw'
+[ $rc = 0 ] && [ "$out" = 'root=UUID=AB loop=/linux/root.img rw' ]
+tap $? "not booted through loopboot: --append is used (got: $out)"
+
+# --- --append: quoting ---------------------------------------------------------------
+reset
+for given in 'root=UUID=AB "loop=/My Linux/root.img" rw' 'root=UUID=AB loop="/My Linux/root.img" rw' \
+	'  root=UUID=AB	 loop="/My Linux/root.img"   rw '; do
+	mkmedia '' --print --append "$given"
+	[ $rc = 0 ] && [ "$out" = 'root=UUID=AB "loop=/My Linux/root.img" rw' ] &&
+		[ "$(kernel_reads "$out" loop)" = "$(kernel_reads "$given" loop)" ]
+	tap $? "--append '$given': written in GRUB's quoting, the kernel reads the same loop= (got: $out)"
+done
+
+mkmedia '' --print --append 'root=UUID=AB "loop=/a b" rw -- single'
+[ $rc = 0 ] && [ "$out" = 'root=UUID=AB "loop=/a b" rw -- single' ]
+tap $? "--append: init's arguments after -- are kept (got: $out)"
+
+for bad in 'loop=/a"b c"d' 'loop="/a b' "loop=/it's/root.img" 'loop=/a\b' '"loop=/My  Linux/r.img"' \
+	'"loop=/a #b/r.img"' '"loop=/a ; b"' 'loop=/${x}/r.img' "$(printf '"loop=/a\tb"')"; do
+	mkmedia '' --print --append "root=UUID=AB $bad rw"
+	[ $rc = 1 ] && printf '%s\n' "$out" | grep -q '^loopboot-mkmedia: '
+	tap $? "--append refuses what a boot loader cannot carry intact: $bad (got: $out)"
+done
+
+# --- ISO ------------------------------------------------------------------------------------
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
+[ $rc = 0 ] && [ "$(cat "$work/out.iso")" = ISO ]
+tap $? "--iso: grub-mkrescue makes FILE (got: $out)"
+grep -q "^	linux /loopboot/vmlinuz 'root=UUID=5FEE2DCE542A5FBE' 'loop=/My Linux/root.img' 'rw'$" "$work/grub.cfg"
+tap $? "--iso: GRUB gets the spaced path as one word (single quotes)"
+[ "$(grep -c '^	linux ' "$work/grub.cfg")" = 3 ] && grep -q "'rw' 'loopboot.ro'$" "$work/grub.cfg" &&
+	grep -q "'rw' 'break=premount'$" "$work/grub.cfg"
+tap $? "--iso: normal, read-only (loopboot.ro) and debug (break=premount) entries"
+grep -q "^submenu 'On the serial console ttyS0, 115200 baud'" "$work/grub.cfg" &&
+	[ "$(grep -c "'console=tty0' 'console=ttyS0,115200n8'$" "$work/grub.cfg")" = 3 ] &&
+	grep -q '^if serial --unit=0 --speed=115200; then' "$work/grub.cfg"
+tap $? "--iso: the same three on the serial console, in a submenu; the menu on the serial port too"
+grep -q 'vmlinuz' "$work/iso-tree" && grep -q 'initrd.img' "$work/iso-tree"
+tap $? "--iso: the kernel and initramfs are on the image"
+if command -v grub-script-check >/dev/null; then
+	grub-script-check "$work/grub.cfg"
+	tap $? "--iso: grub-script-check accepts grub.cfg"
+else
+	echo "ok $((n += 1)) - grub-script-check # SKIP grub-common not installed"
+fi
+
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --serial=ttyS1,9600 --iso "$work/out.iso"
+[ $rc = 0 ] && grep -A2 -m1 '^menuentry' "$work/grub.cfg" | grep -q "'console=tty0' 'console=ttyS1,9600n8'$" &&
+	grep -q "^submenu 'On the screen'" "$work/grub.cfg" && grep -q '^if serial --unit=1 --speed=9600; then' "$work/grub.cfg"
+tap $? "--iso --serial=ttyS1,9600: the serial entries first (the default), the screen's in a submenu"
+
+reset
+printf 'scripts/local-premount/cryptroot\n' >"$work/initrd-list"
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
+[ $rc = 1 ] && [ ! -e "$work/out.iso" ] && printf '%s\n' "$out" | grep -q 'has no loopboot in it; run update-initramfs -u -k 6.12.9-amd64'
+tap $? "an initramfs without loopboot is refused, with the command that fixes it (got: $out)"
+
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 9.9.9 --iso "$work/out.iso"
+[ $rc = 1 ] && printf '%s\n' "$out" | grep -q 'vmlinuz-9.9.9: cannot read it'
+tap $? "--kernel of a kernel not installed: the file is named (got: $out)"
+
+# --- missing tools: the message names the package ------------------------------------
+# A PATH without GRUB's tools: every other command of this machine, linked.
+sys=$work/sys
+mkdir -p "$sys"
+ln -s /usr/local/bin/* /usr/bin/* /usr/sbin/* /bin/* /sbin/* "$sys/" 2>/dev/null
+rm -f "$sys/grub-mkrescue" "$sys/xorriso" "$sys/mformat"
+missing() { # TOOL PACKAGE
+	rm -f "$bin/grub-mkrescue" "$bin/xorriso" "$bin/mformat"
+	for t in grub-mkrescue xorriso mformat; do
+		[ "$t" = "$1" ] || stub "$t" ':'
+	done
+	printf '%s\n' "root=/dev/sda2 loop=/x rw" >"$work/cmdline"
+	out=$(PATH=$bin:$sys LOOPBOOT_STATE=$work/state LOOPBOOT_CMDLINE=$work/cmdline \
+		LOOPBOOT_BOOT_DIR=$work/boot LOOPBOOT_GRUB_LIB=$work/grub \
+		sh "$tool" --kernel 6.12.9-amd64 --iso "$work/out.iso" 2>&1)
+	rc=$?
+	[ $rc = 1 ] && printf '%s\n' "$out" | grep -q "^loopboot-mkmedia: $1: not found; install the package $2"
+	tap $? "no $1: the message names the package $2 (got: $out)"
+}
+reset
+missing grub-mkrescue grub-common
+missing xorriso xorriso
+missing mformat mtools
+for platform in i386-pc:grub-pc-bin x86_64-efi:grub-efi-amd64-bin; do
+	reset
+	mv "$work/grub/${platform%%:*}" "$work/grub/gone"
+	mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
+	mv "$work/grub/gone" "$work/grub/${platform%%:*}"
+	[ $rc = 1 ] && [ ! -e "$work/out.iso" ] && printf '%s\n' "$out" | grep -q "install the package ${platform#*:}"
+	tap $? "no GRUB ${platform%%:*} files: refused rather than a half-bootable image, names ${platform#*:} (got: $out)"
+done
+
+# --- PXE ---------------------------------------------------------------------------------
+reset
+mkdir -p "$work/pxelinux" "$work/syslinux"
+for f in pxelinux/pxelinux.0 syslinux/ldlinux.c32 syslinux/menu.c32 syslinux/libutil.c32; do
+	echo "$f" >"$work/$f"
+done
+pxe() { mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --pxe "$work/pxe"; }
+LOOPBOOT_PXELINUX_DIR=$work/pxelinux LOOPBOOT_SYSLINUX_DIR=$work/syslinux pxe
+[ $rc = 0 ] && for f in vmlinuz-loopboot initrd.img-loopboot boot.ipxe pxelinux.cfg/default \
+	pxelinux.0 ldlinux.c32 menu.c32 libutil.c32; do [ -s "$work/pxe/$f" ] || false; done
+tap $? "--pxe: kernel, initramfs, iPXE script, PXELINUX with its configuration (got: $out)"
+line='root=UUID=5FEE2DCE542A5FBE "loop=/My Linux/root.img" rw'
+[ "$(grep -cxF "	APPEND $line" "$work/pxe/pxelinux.cfg/default")" = 1 ] &&
+	grep -qxF "	APPEND $line loopboot.ro" "$work/pxe/pxelinux.cfg/default" &&
+	grep -qxF "	APPEND $line break=premount console=tty0 console=ttyS0,115200n8" "$work/pxe/pxelinux.cfg/default" &&
+	grep -q '^DEFAULT screen-loopboot$' "$work/pxe/pxelinux.cfg/default"
+tap $? "--pxe: PXELINUX's entries carry the kernel line as the kernel reads it"
+head -n 1 "$work/pxe/boot.ipxe" | grep -qx '#!ipxe' &&
+	grep -qxF "kernel vmlinuz-loopboot initrd=initrd.img-loopboot $line" "$work/pxe/boot.ipxe" &&
+	[ "$(grep -c '^boot$' "$work/pxe/boot.ipxe")" = 6 ] &&
+	grep -q '^choose --default screen-loopboot ' "$work/pxe/boot.ipxe"
+tap $? "--pxe: iPXE's menu has the six entries, the default is the normal one"
+
+reset
+LOOPBOOT_PXELINUX_DIR=$work/nowhere pxe
+[ $rc = 0 ] && [ -s "$work/pxe/boot.ipxe" ] && [ ! -e "$work/pxe/pxelinux.0" ] &&
+	printf '%s\n' "$out" | grep -q 'install the packages pxelinux and syslinux-common'
+tap $? "--pxe without PXELINUX installed: iPXE's files made, the packages for PXELINUX named (got: $out)"
+
+# --- usage ---------------------------------------------------------------------------------
+reset
+mkmedia '' --append 'root=/dev/sda1 loop=/x'
+[ $rc = 2 ]
+tap $? "no medium named: usage error, exit 2"
+mkmedia '' --iso "$work/a" --pxe "$work/b"
+[ $rc = 2 ]
+tap $? "--iso and --pxe together: usage error, exit 2"
+mkmedia '' --vmlinuz /boot/x --print
+[ $rc = 2 ]
+tap $? "--vmlinuz without --initrd: usage error, exit 2"
+
+# --- the refresh hook ------------------------------------------------------------------------
+# The hook with a stub loopboot-mkmedia that logs its arguments.
+stub loopboot-mkmedia 'printf "%s|" "$@" >>'"$work"'/calls; echo >>'"$work"'/calls; exit $(cat '"$work"'/mkmedia-rc 2>/dev/null || echo 0)'
+refresh() { # CONF_TEXT VERSION
+	printf '%s\n' "$1" >"$work/mkmedia.conf"
+	rm -f "$work/calls"
+	out=$(PATH=$bin:$PATH LOOPBOOT_MKMEDIA_CONF=$work/mkmedia.conf LOOPBOOT_BOOT_DIR=$work/boot \
+		sh "$hook" "$2" "$work/boot/initrd.img-$2" 2>&1)
+	rc=$?
+}
+echo kernel >"$work/boot/vmlinuz-6.1.0-9-amd64"
+refresh 'LOOPBOOT_MKMEDIA_ISO=""' 6.12.9-amd64
+[ $rc = 0 ] && [ ! -e "$work/calls" ] && [ -z "$out" ]
+tap $? "hook: off by default: nothing run, nothing said"
+refresh 'LOOPBOOT_MKMEDIA_ISO="/srv/my stick.iso"' 6.12.9-amd64
+[ $rc = 0 ] && [ "$(cat "$work/calls")" = "--vmlinuz|$work/boot/vmlinuz-6.12.9-amd64|--initrd|$work/boot/initrd.img-6.12.9-amd64|--iso|/srv/my stick.iso|" ]
+tap $? "hook: the newest kernel's update remakes the ISO (got: $(cat "$work/calls" 2>&1))"
+refresh 'LOOPBOOT_MKMEDIA_ISO=/srv/s.iso LOOPBOOT_MKMEDIA_APPEND="root=UUID=AB \"loop=/a b\" rw" LOOPBOOT_MKMEDIA_SERIAL=yes' 6.12.9-amd64
+[ $rc = 0 ] && grep -qF '|--append|root=UUID=AB "loop=/a b" rw|--serial|' "$work/calls"
+tap $? "hook: the settings' kernel line and serial console are passed on (got: $(cat "$work/calls" 2>&1))"
+refresh 'LOOPBOOT_MKMEDIA_ISO=/srv/s.iso' 6.1.0-9-amd64
+[ $rc = 0 ] && [ ! -e "$work/calls" ]
+tap $? "hook: an older kernel's initramfs update leaves the ISO alone"
+echo 1 >"$work/mkmedia-rc"
+refresh 'LOOPBOOT_MKMEDIA_ISO=/srv/s.iso' 6.12.9-amd64
+[ $rc = 0 ] && printf '%s\n' "$out" | grep -q '/srv/s.iso: NOT made again; it still holds the previous kernel'
+tap $? "hook: a failure is reported loudly but does not fail update-initramfs (got: $out)"
