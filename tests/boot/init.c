@@ -86,6 +86,10 @@ int main(void)
 			try_write("write-host", "/host/lbtest-host-written");
 		if (stat("/run/loopboot/host", &st) == 0)
 			printf("LBTEST run-host present\n");
+		/* Put there by the /usr image test: /usr came from its own
+		 * image, mounted by the initramfs. */
+		if (stat("/usr/lbtest-usr-marker", &st) == 0)
+			printf("LBTEST usr-marker present\n");
 	}
 	sync();
 	printf("LBTEST done, powering off\n");

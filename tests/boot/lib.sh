@@ -59,42 +59,91 @@ lb_init_binary() {
 	echo "$out"
 }
 
-# lb_root_image OUT [SIZE_MB]: an ext4 image holding the test root.
-lb_root_image() {
-	local out=$1 size=${2:-16} dir
-	dir=$(mktemp -d "$LB_WORK/root.XXXXXX")
-	mkdir -p "$dir/sbin" "$dir/proc" "$dir/sys" "$dir/dev" "$dir/run" "$dir/host" "$dir/etc" "$dir/usr"
+# lb_root_dir DIR [FSTAB_LINE]: the test root's files.
+lb_root_dir() {
+	local dir=$1
+	mkdir -p "$dir/sbin" "$dir/proc" "$dir/sys" "$dir/dev" "$dir/run" "$dir/host" \
+		"$dir/etc" "$dir/usr"
 	cp "$(lb_init_binary)" "$dir/sbin/init"
-	: >"$dir/etc/fstab"
-	rm -f "$out"
-	mkfs.ext4 -q -F -L lbroot -d "$dir" "$out" "${size}M" || lb_die "mkfs.ext4 $out failed"
+	printf '%s\n' "${2:-# no other file systems}" >"$dir/etc/fstab"
+}
+
+# lb_root_image OUT [SIZE_MB [TYPE [FSTAB_LINE]]]: an image holding the test
+# root (ext4 unless TYPE says otherwise).
+lb_root_image() {
+	local out=$1 size=${2:-16} type=${3:-ext4} dir
+	dir=$(mktemp -d "$LB_WORK/root.XXXXXX")
+	lb_root_dir "$dir" "${4:-}"
+	lb_fs_image "$type" "$dir" "$out" "$size" lbroot
 	rm -rf "$dir"
 }
 
-# lb_ntfs_disk DISK LABEL FILE_IN_HOST ROOT_IMAGE [SIZE_MB]: a disk with an MBR and
-# one NTFS partition (mkntfs) holding ROOT_IMAGE at FILE_IN_HOST.  Prints the
-# partition's UUID (its NTFS serial number, as blkid reports it).
+# lb_ntfs_disk DISK LABEL FILE_IN_HOST ROOT_IMAGE [SIZE_MB]: a disk with an MBR
+# and one NTFS partition (mkntfs) holding ROOT_IMAGE at FILE_IN_HOST.  Prints
+# the partition's UUID (its NTFS serial number, as blkid reports it).
 lb_ntfs_disk() {
-	local disk=$1 label=$2 path=$3 image=$4 size=${5:-64} part mnt uuid
-	part=$disk.part
-	mnt=$(mktemp -d "$LB_WORK/mnt.XXXXXX")
-	rm -f "$part"
-	truncate -s "${size}M" "$part"
-	mkntfs -Q -F -p 2048 -H 255 -S 63 -L "$label" "$part" >/dev/null 2>&1 ||
-		lb_die "mkntfs $part failed"
-	ntfs-3g "$part" "$mnt" || lb_die "ntfs-3g $part failed"
-	mkdir -p "$mnt/$(dirname "$path")"
-	# Fully allocated, as a file made in Windows is: loopattach warns about
-	# sparse files.
-	cp --sparse=never "$image" "$mnt/$path"
-	umount "$mnt"
-	# ntfs-3g's daemon writes the last of the volume when it exits.
-	while pgrep -f "ntfs-3g $part" >/dev/null; do sleep 0.1; done
-	rmdir "$mnt"
-	uuid=$(blkid -o value -s UUID "$part")
-	lb_assemble_disk "$disk" "$part" 7
-	rm -f "$part"
+	local disk=$1 label=$2 path=$3 image=$4 size=${5:-64} dir uuid
+	dir=$(mktemp -d "$LB_WORK/host.XXXXXX")
+	mkdir -p "$dir/$(dirname "$path")"
+	cp "$image" "$dir/$path"
+	lb_fs_image ntfs "$dir" "$disk.part" "$size" "$label"
+	rm -rf "$dir"
+	uuid=$(blkid -o value -s UUID "$disk.part")
+	lb_assemble_disk "$disk" "$disk.part" 7
+	rm -f "$disk.part"
 	echo "$uuid"
+}
+
+# lb_fs_image TYPE DIR OUT SIZE_MB [LABEL]: a file system of TYPE (ntfs, ext2,
+# ext3, ext4, btrfs, xfs, vfat, exfat) holding DIR's files (fully allocated,
+# as files made in Windows are: loopattach warns about sparse files).  This machine's kernel
+# may lack vfat and exFAT, so those are filled without a kernel mount
+# (mtools, exfat-fuse); xfs is filled through a loop mount.
+lb_fs_image() {
+	local type=$1 dir=$2 out=$3 size=$4 label=${5:-LBHOST} mnt dev=
+	rm -f "$out"
+	truncate -s "${size}M" "$out"
+	case $type in
+	ntfs)
+		mkntfs -Q -F -p 2048 -H 255 -S 63 -L "$label" "$out" >/dev/null 2>&1 &&
+			mnt=$(mktemp -d "$LB_WORK/mnt.XXXXXX") &&
+			ntfs-3g "$out" "$mnt" &&
+			cp -a --sparse=never "$dir"/. "$mnt"/ &&
+			umount "$mnt" && rmdir "$mnt" &&
+			# ntfs-3g's daemon writes the last of the volume as it exits.
+			while pgrep -f "ntfs-3g $out" >/dev/null; do sleep 0.1; done ;;
+	ext2 | ext3 | ext4)
+		mkfs."$type" -q -F -L "$label" -d "$dir" "$out" >/dev/null ;;
+	btrfs)
+		mkfs.btrfs -q -f -L "$label" --rootdir "$dir" "$out" >/dev/null ;;
+	vfat)
+		mkfs.vfat -n "$label" "$out" >/dev/null &&
+			MTOOLS_SKIP_CHECK=1 mcopy -s -i "$out" "$dir"/* ::/ ;;
+	exfat | xfs)
+		if [ "$type" = exfat ]; then
+			mkfs.exfat -L "$label" "$out" >/dev/null
+		else
+			# mkfs.xfs refuses file systems under 300 MB unless told
+			# it runs for tests.
+			TEST_DEV=1 TEST_DIR=1 QA_CHECK_FS=1 mkfs.xfs -q -f -L "$label" "$out"
+		fi &&
+			mnt=$(mktemp -d "$LB_WORK/mnt.XXXXXX") &&
+			if [ "$type" = exfat ]; then
+				# exfat-fuse wants a block device.
+				dev=$(losetup -f --show "$out") &&
+					mount.exfat-fuse "$dev" "$mnt" >/dev/null
+			else
+				mount -o loop "$out" "$mnt"
+			fi &&
+			cp -a --sparse=never "$dir"/. "$mnt"/ &&
+			umount "$mnt" && rmdir "$mnt" &&
+			if [ -n "${dev-}" ]; then
+				while pgrep -f "mount.exfat-fuse $dev" >/dev/null; do sleep 0.1; done
+				losetup -d "$dev"
+			fi ;;
+	*)
+		lb_die "lb_fs_image: unknown type $type" ;;
+	esac || lb_die "cannot make a $type file system in $out"
 }
 
 # lb_assemble_disk DISK PARTITION_FILE MBR_TYPE: DISK = MBR + the partition at 1 MiB.

@@ -158,6 +158,8 @@ stub loopattach 'case "$1" in --associated) exit 1;; esac; echo "loopattach: /x/
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img' ext4)
 [ $? = 1 ] && printf '%s' "$out" | grep -q 'file is empty' && printf '%s' "$out" | grep -q 'cannot attach'
 tap $? "an attach failure passes loopattach's message on (got: $out)"
+grep -q "^umount $work/run/host" "$work/calls"
+tap $? "after a failure the host is unmounted again, so a reboot leaves it closed"
 stub loopattach 'case "$1" in --associated) exit 1;; esac; echo /dev/loop7'
 
 reset
