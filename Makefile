@@ -129,7 +129,7 @@ check: deps
 	$(MAKE) unit-tests $(FUZZ_BINS)
 	tests/run "$(MAKE) -s lint && echo 'ok - shellcheck'" \
 		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
-		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh \
+		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
 		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/cmdline-kernel.sh
 
 fuzz: $(FUZZ_BINS)
