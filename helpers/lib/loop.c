@@ -146,9 +146,11 @@ static int fiemap_scan(int fd, uint64_t size, uint64_t *allocated,
 		       uint32_t *flags)
 {
 	enum { BATCH = 64 };
-	struct {
+	/* struct fiemap ends in a flexible array: room for BATCH extents. */
+	union {
 		struct fiemap map;
-		struct fiemap_extent ext[BATCH];
+		unsigned char bytes[sizeof(struct fiemap) +
+				    BATCH * sizeof(struct fiemap_extent)];
 	} buf;
 	uint64_t start = 0, total = 0;
 	uint32_t all = 0;
@@ -170,7 +172,7 @@ static int fiemap_scan(int fd, uint64_t size, uint64_t *allocated,
 		if (n == 0)
 			break;
 		for (i = 0; i < n && i < BATCH; i++) {
-			const struct fiemap_extent *e = &buf.ext[i];
+			const struct fiemap_extent *e = &buf.map.fm_extents[i];
 			uint64_t a = e->fe_logical, b = a + e->fe_length;
 
 			if (b > size)
