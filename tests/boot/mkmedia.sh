@@ -46,6 +46,14 @@ mkdir -p "$LB_WORK"
 start=$SECONDS
 
 # --- inputs: initramfs (installed package's files), disk, media ------------------
+# tests/boot/run, just before in make check, built the same initramfs the
+# same way (lb_initrd): reuse it when it is newer than the installed package.
+ran=$LB_TOP/build/boot/initrd-$kver.img
+if [ -s "$ran" ] && [ "$ran" -nt /var/lib/dpkg/info/loopboot.list ] &&
+	[ "$ran" -nt /etc/initramfs-tools/initramfs.conf ]; then
+	cp "$ran" "$LB_WORK/initrd-$kver.img"
+	echo "# reusing $ran"
+fi
 initrd=$(lb_initrd "$kver") || exit 1
 lb_root_image "$LB_WORK/root.img" 16
 uuid=$(lb_ntfs_disk "$LB_WORK/disk.img" LBHOST "My Linux/root.img" "$LB_WORK/root.img" 64) ||
@@ -58,7 +66,7 @@ media() { # NAME OPTIONS...: run loopboot-mkmedia, one TAP line
 	local what=$1
 	shift
 	"$mkmedia" --vmlinuz "/boot/vmlinuz-$kver" --initrd "$initrd" --append "$append" \
-		--serial "$@" >"$LB_WORK/mkmedia-$what.log" 2>&1
+		--serial --timeout 1 "$@" >"$LB_WORK/mkmedia-$what.log" 2>&1
 	tap $? "loopboot-mkmedia $* (see $LB_WORK/mkmedia-$what.log)" || sed 's/^/# /' "$LB_WORK/mkmedia-$what.log"
 }
 media iso --iso "$LB_WORK/loopboot.iso"
@@ -67,6 +75,16 @@ media pxe --pxe "$LB_WORK/tftp"
 "$mkmedia" --append "$append" --print >"$LB_WORK/print" 2>&1
 grep -qxF "root=UUID=$uuid \"loop=/My Linux/root.img\" rw panic=-1" "$LB_WORK/print"
 tap $? "--print: the kernel line as given, spaced path in GRUB's quoting ($(cat "$LB_WORK/print"))"
+# The line derived from a boot through loopboot, faked: its state and kernel
+# line, the host being the real NTFS partition (blkid reads its UUID).
+dd if="$LB_WORK/disk.img" of="$LB_WORK/host.part" bs=1M skip=1 status=none
+printf "LOOPBOOT_HOST_DEV='%s'\nLOOPBOOT_LOOP_FILE='/My Linux/root.img'\n" "$LB_WORK/host.part" \
+	>"$LB_WORK/state"
+echo 'BOOT_IMAGE=/vmlinuz root=/dev/sda2 loop="/My Linux/root.img" rw quiet' >"$LB_WORK/cmdline"
+LOOPBOOT_STATE=$LB_WORK/state LOOPBOOT_CMDLINE=$LB_WORK/cmdline "$mkmedia" --print >"$LB_WORK/derived" 2>&1
+grep -qxF "root=UUID=$uuid \"loop=/My Linux/root.img\" rw" "$LB_WORK/derived"
+tap $? "derived from a (faked) loopboot boot: the same line, by the partition's UUID ($(cat "$LB_WORK/derived"))"
+rm -f "$LB_WORK/host.part"
 echo "# inputs ready after $((SECONDS - start)) s"
 
 # --- boots ------------------------------------------------------------------------
