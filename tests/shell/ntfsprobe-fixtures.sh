@@ -191,6 +191,26 @@ cp "$tmp/big.img" "$tmp/x.img"
 hiberfil "$tmp/x.img" "$(page zero 8192)"
 check "big root, hiberfil.sys zero" "$tmp/x.img" 0 safe
 
+# Index blocks allocated between data clusters: a root index of many runs.
+rm -rf "$tmp/put" && mkdir "$tmp/put"
+head -c 8192 /dev/urandom >"$tmp/blk"
+cp "$tmp/base.img" "$tmp/x.img"
+if ntfs-3g "$tmp/x.img" "$tmp/mnt" 2>/dev/null; then
+	for i in $(seq 1 300); do
+		echo "$i" >"$tmp/mnt/a-file-with-a-long-name-to-fill-the-index-$i.txt"
+		cp "$tmp/blk" "$tmp/mnt/zdata$i"
+	done
+	cp "$(page hibr 8192)" "$tmp/mnt/hiberfil.sys"
+	umount "$tmp/mnt"
+	runs=$(ntfsinfo -v -i 5 "$tmp/x.img" 2>/dev/null |
+		sed -n '/attribute .INDEX_ALLOCATION/,/attribute .BITMAP/p' |
+		grep -c -E '^\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+')
+	ok $((runs < 10)) "fragmented root index: \$INDEX_ALLOCATION has $runs runs"
+	check "fragmented root, hibr" "$tmp/x.img" 14 hibernated
+else
+	ok 0 "fragmented root index # SKIP no FUSE"
+fi
+
 cp "$tmp/base.img" "$tmp/x.img" && "$M" "$tmp/x.img" log-unclean
 check "\$LogFile unclean" "$tmp/x.img" 15 unclean-journal
 cp "$tmp/base.img" "$tmp/x.img" && "$M" "$tmp/x.img" log-clean
