@@ -124,6 +124,19 @@ for bad in 'loop=/a"b c"d' 'loop="/a b' "loop=/it's/root.img" 'loop=/a\b' '"loop
 	tap $? "--append refuses what a boot loader cannot carry intact: $bad (got: $out)"
 done
 
+for given in 'root=UUID=AB rw' 'loop=/x rw'; do
+	mkmedia '' --print --append "$given"
+	[ $rc = 1 ] && printf '%s\n' "$out" | grep -q 'give root= (the partition) and loop= (the file)'
+	tap $? "--append '$given': refused, both root= and loop= are needed (got: $out)"
+done
+long=$(printf 'x%.0s' $(seq 1 1990))
+mkmedia '' --print --append "root=UUID=AB loop=/x rw foo=$long"
+[ $rc = 0 ]
+tap $? "--print shows a long line"
+mkmedia '' --pxe "$work/pxe" --kernel 6.12.9-amd64 --append "root=UUID=AB loop=/x rw foo=$long"
+[ $rc = 1 ] && printf '%s\n' "$out" | grep -q 'the kernel reads 2047'
+tap $? "a line the kernel would cut is refused (got: $out)"
+
 # --- ISO ------------------------------------------------------------------------------------
 reset
 mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
@@ -152,6 +165,18 @@ mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --serial=ttyS1,9600 --
 [ $rc = 0 ] && grep -A2 -m1 '^menuentry' "$work/grub.cfg" | grep -q "'console=tty0' 'console=ttyS1,9600n8'$" &&
 	grep -q "^submenu 'On the screen'" "$work/grub.cfg" && grep -q '^if serial --unit=1 --speed=9600; then' "$work/grub.cfg"
 tap $? "--iso --serial=ttyS1,9600: the serial entries first (the default), the screen's in a submenu"
+
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --timeout 0 --iso "$work/out.iso"
+[ $rc = 0 ] && grep -qx 'set timeout=0' "$work/grub.cfg"
+tap $? "--timeout 0: GRUB starts the first entry at once"
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --timeout 0 --pxe "$work/pxe"
+[ $rc = 0 ] && grep -qx 'TIMEOUT 1' "$work/pxe/pxelinux.cfg/default" &&
+	grep -q '^choose .*--timeout 1 ' "$work/pxe/boot.ipxe"
+tap $? "--timeout 0: PXELINUX and iPXE wait the least they can (their 0 means for ever)"
+mkmedia 'root=/dev/sda2 loop=/x rw' --timeout 1s --print
+[ $rc = 2 ]
+tap $? "--timeout 1s: usage error, exit 2"
 
 reset
 printf 'scripts/local-premount/cryptroot\n' >"$work/initrd-list"
