@@ -3,7 +3,8 @@
 # against a disk whose NTFS partition holds the test root at
 # "/My Linux/root.img": the ISO by BIOS (default machine) and by UEFI (OVMF,
 # q35), and the PXE files over QEMU's own user-mode network and TFTP server
-# (its built-in iPXE runs boot.ipxe, or chains PXELINUX).  Each must reach
+# (its built-in iPXE runs boot.ipxe, or chains PXELINUX); the ISO also as a
+# USB stick, by UEFI.  Each must reach
 # the init in the file, with the spaced path read back intact.  Two boots
 # run at a time.  The serial console entries are the default (--serial), so
 # the menus and the boot are in the serial log.
@@ -103,13 +104,23 @@ boot() { # NAME QEMU_OPTIONS...
 	rm -f "$dir/disk.img"
 }
 boot_bios() { boot bios -cdrom "$LB_WORK/loopboot.iso" -boot d; }
-boot_uefi() {
-	cp "$OVMF_VARS" "$LB_WORK/uefi-vars.fd"
-	boot uefi -machine q35 \
+uefi() { # NAME QEMU_OPTIONS...: q35 with OVMF, its own copy of the variables
+	local name=$1
+	shift
+	cp "$OVMF_VARS" "$LB_WORK/$name-vars.fd"
+	boot "$name" -machine q35 \
 		-drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE" \
-		-drive "if=pflash,format=raw,file=$LB_WORK/uefi-vars.fd" \
-		-drive "file=$LB_WORK/loopboot.iso,format=raw,media=cdrom,if=none,id=cd" \
+		-drive "if=pflash,format=raw,file=$LB_WORK/$name-vars.fd" "$@"
+}
+boot_uefi() {
+	uefi uefi -drive "file=$LB_WORK/loopboot.iso,format=raw,media=cdrom,if=none,id=cd" \
 		-device ide-cd,drive=cd,bootindex=0
+}
+# The image written raw to a USB stick (snapshot: the image stays as made).
+boot_uefi_stick() {
+	uefi uefi-stick -device qemu-xhci \
+		-drive "file=$LB_WORK/loopboot.iso,format=raw,if=none,id=stick,snapshot=on" \
+		-device usb-storage,drive=stick,bootindex=0
 }
 boot_ipxe() {
 	boot ipxe -netdev "user,id=n0,tftp=$LB_WORK/tftp,bootfile=boot.ipxe" \
@@ -119,11 +130,12 @@ boot_pxelinux() {
 	boot pxelinux -netdev "user,id=n0,tftp=$LB_WORK/tftp,bootfile=pxelinux.0" \
 		-device e1000,netdev=n0 -boot n
 }
-boot_bios &
-boot_uefi &
-wait
-boot_ipxe &
-boot_pxelinux &
+# Two at a time, longest first.
+names=(uefi uefi-stick bios ipxe pxelinux)
+for name in "${names[@]}"; do
+	[ "$(jobs -rp | wc -l)" -lt 2 ] || wait -n
+	"boot_${name//-/_}" &
+done
 wait
 
 # --- what each boot reached ------------------------------------------------------------
@@ -131,7 +143,7 @@ expect() { # NAME REGEX DESCRIPTION
 	grep -Eq -- "$2" "$LB_WORK/$1/serial.log"
 	tap $? "$1: $3"
 }
-for name in bios uefi ipxe pxelinux; do
+for name in "${names[@]}"; do
 	read -r rc secs <"$LB_WORK/$name/result"
 	echo "# $name: QEMU exit $rc after $secs s"
 	failed=0
@@ -143,13 +155,13 @@ for name in bios uefi ipxe pxelinux; do
 	expect "$name" '^LBTEST cmdline .*"loop=/My Linux/root.img" rw panic=-1 console=tty0 console=ttyS0,115200n8' \
 		"the kernel got the spaced path in double quotes, then the serial entry's console="
 	case $name in
-	bios | uefi) expect "$name" 'Debian in /My Linux/root.img' "GRUB's menu is on the serial console" ;;
+	bios | uefi*) expect "$name" 'Debian in /My Linux/root.img' "GRUB's menu is on the serial console" ;;
 	# iPXE's own menu is on the screen only; its entries alone add initrd=.
 	ipxe) expect "$name" '^LBTEST cmdline initrd=initrd.img-loopboot root=' "the kernel line came from boot.ipxe" ;;
 	pxelinux) expect "$name" 'PXELINUX' "PXELINUX ran" ;;
 	esac
-	if [ "$name" = uefi ]; then
-		expect uefi 'efi: EFI v' "booted by UEFI (the kernel found EFI firmware)"
+	if [ "${name%-stick}" = uefi ]; then
+		expect "$name" 'efi: EFI v' "booted by UEFI (the kernel found EFI firmware)"
 	else
 		! grep -q 'efi: EFI v' "$LB_WORK/$name/serial.log"
 		tap $? "$name: booted by BIOS, not UEFI"
