@@ -1,0 +1,122 @@
+#!/bin/bash
+# scripts/loopboot-shutdown (the program systemd's last stage runs from
+# shellcheck disable=SC2016,SC2028 # stub bodies are single-quoted on purpose
+# /run/initramfs) outside a shutdown, with stub commands over a fake
+# /proc/mounts: the order of its steps, each verb, the ntfs-3g wait, and that
+# it goes down even when the host stays busy.  The real thing: tests/system/run.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+prog=$top/scripts/loopboot-shutdown
+n=0
+tap() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+work=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+bin=$work/bin
+mkdir -p "$bin"
+for t in tac grep tr cat mkdir sed mv rm; do ln -s "$(command -v $t)" "$bin/$t"; done
+
+stub() { # NAME BODY: logs its arguments to $work/calls, then runs BODY
+	printf '#!/bin/sh\nwork=%s\necho "%s $*" >>"$work/calls"\n%s\n' "$work" "$1" "$2" >"$bin/$1"
+	chmod +x "$bin/$1"
+}
+# umount: busy while something is mounted below, or when $work/busy names it;
+# -l takes the whole subtree.  mount -o move renames a mount point.
+stub umount 'm=$work/mounts; lazy=; [ "$1" = -l ] && { lazy=1; shift; }
+t=$(printf "%s" "$1" | sed "s/ /\\\\040/g")
+grep -qF " $t " "$m" || exit 1
+if [ -z "$lazy" ]; then
+	grep -qF " $t/" "$m" && exit 1
+	[ -f $work/busy ] && grep -qxF "$1" $work/busy && exit 1
+fi
+grep -vF -e " $t " -e " $t/" "$m" >"$m.new"; mv "$m.new" "$m"
+[ -f $work/pid ] && [ "$1" = "$work/newroot-host" ] && rm -f $work/pid
+exit 0'
+stub mount 'm=$work/mounts
+if [ "$1 $2" = "-o move" ]; then sed -i "s| $3 | $4 |" "$m"; fi
+exit 0'
+stub losetup 'rm -f $work/sys/block/loop0/loop/backing_file
+[ -f $work/pid ] && [ -f $work/lazy-host ] && rm -f $work/pid
+exit 0'
+stub pidof '[ -f $work/pid ] && cat $work/pid; exit 0'
+stub sleep ':'
+stub sync ':'
+for v in poweroff reboot halt kexec; do stub $v 'kill $PPID; exit 0'; done
+
+# run VERB DRIVER: a root on /dev/loop0, the host at run/loopboot/host and
+# bound at /host, a user mount with a space; output in $work/out.
+run() { (run_ "$@") 2>/dev/null; }
+run_() {
+	local verb=$1 driver=$2
+	rm -f "$work/calls" "$work/busy" "$work/pid" "$work/lazy-host"
+	mkdir -p "$work/sys/block/loop0/loop"
+	: >"$work/sys/block/loop0/loop/backing_file"
+	o=$work/oldroot
+	{
+		echo "/dev/loop0 $o ext4 ro 0 0"
+		echo "proc $o/proc proc rw 0 0"
+		echo "tmpfs $o/run tmpfs rw 0 0"
+		[ "${hide:-}" ] || echo "/dev/vda1 $o/run/loopboot/host $driver rw 0 0"
+		[ "${hide:-}" ] || echo "/dev/vda1 $o/host $driver rw 0 0"
+		echo "tmpfs $o/run/initramfs tmpfs rw 0 0"
+		echo "/dev/loop1 $o/home/My\\040Files ext4 rw 0 0"
+	} >"$work/mounts"
+	printf '%s\n' "LOOPBOOT_HOST_DEV='/dev/vda1'" "LOOPBOOT_HOST_DRIVER='$driver'" \
+		"LOOPBOOT_HOST_RO=''" "LOOPBOOT_LOOP_DEV='/dev/loop0'" \
+		"LOOPBOOT_LOOP_FILE='/linux/root.img'" "LOOPBOOT_IMAGE_TYPE='ext4'" >"$work/state"
+	[ "$driver" = ntfs-3g ] && echo 4242 >"$work/pid"
+	[ "${hide:-}" ] && : >"$work/lazy-host"
+	[ "${busy:-}" ] && echo "$work/newroot-host" >"$work/busy"
+	LB_PATH=$bin LB_OLDROOT=$o LB_STATE=$work/state LB_HOSTMNT=$work/newroot-host \
+		LB_PROC_MOUNTS=$work/mounts LB_SYS=$work/sys LB_CONSOLE=/nonexistent LB_WAIT=1 \
+		timeout 20 sh "$prog" "$verb" >"$work/out" 2>&1
+	echo "exit $?" >>"$work/out"
+	# (The verb stubs end the program with SIGTERM, as the kernel would.)
+}
+before() { # FIRST SECOND: line FIRST comes before line SECOND in calls
+	local a b
+	a=$(grep -nxF -- "$1" "$work/calls" | head -n 1 | cut -d: -f1)
+	b=$(grep -nxF -- "$2" "$work/calls" | tail -n 1 | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
+}
+
+o=$work/oldroot
+run poweroff ntfs3
+before "mount -o move $o/run/loopboot/host $work/newroot-host" "umount $o"
+tap $? "ntfs3: the host is moved out of the old root before the old root is unmounted"
+before "umount $o/home/My Files" "umount $o" && before "umount $o/host" "umount $o"
+tap $? "mounts under the old root go first (a path with a space, decoded)"
+before "umount $o" "losetup -d /dev/loop0" && before "losetup -d /dev/loop0" "umount $work/newroot-host"
+tap $? "then the loop device is detached, then the host unmounted"
+tail -n 1 "$work/calls" | grep -qx 'poweroff -f'
+tap $? "poweroff: poweroff -f, last"
+grep -q 'loopboot-shutdown: /dev/vda1: closed (ntfs3)' "$work/out"
+tap $? "says the host is closed"
+
+for v in reboot halt; do
+	run $v ntfs3
+	tail -n 1 "$work/calls" | grep -qx "$v -f"
+	tap $? "$v: $v -f"
+done
+run kexec ntfs3
+grep -qx 'kexec -e' "$work/calls"
+tap $? "kexec: kexec -e"
+
+hide=1 run poweroff ntfs-3g
+! grep -q "mount -o move" "$work/calls" && grep -qx "losetup -d /dev/loop0" "$work/calls" &&
+	grep -q 'closed (ntfs-3g)' "$work/out" && grep -c '^pidof' "$work/calls" | grep -qv '^0$'
+tap $? "ntfs-3g, host hidden by the unit: loop detached, daemon waited for, closed"
+# A daemon that does not exit: waited for, bounded, said.
+stub losetup 'rm -f $work/sys/block/loop0/loop/backing_file; exit 0'
+hide=1 run poweroff ntfs-3g
+grep -q 'ntfs-3g (pid 4242) still running' "$work/out" && tail -n 1 "$work/calls" | grep -qx 'poweroff -f'
+tap $? "ntfs-3g that does not exit: the wait is bounded, said, and the machine powers off"
+
+busy=1 run poweroff ntfs3
+grep -q 'cannot unmount the host' "$work/out" && tail -n 1 "$work/calls" | grep -qx 'poweroff -f'
+tap $? "a host that stays busy: said, and the machine still powers off"
+! grep -q 'closed (ntfs3)' "$work/out"
+tap $? "a host that stays busy is not reported closed"
+echo "1..$n"
