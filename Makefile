@@ -32,6 +32,7 @@ LIB_HDR   = $(wildcard helpers/lib/*.h)
 UNIT_SRC  = $(wildcard tests/unit/test-*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz-*.c)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
+TEST_HDR  = $(wildcard tests/unit/*.h tests/fuzz/*.h)
 
 # Libraries each tool links; the unit tests link them all.
 LIBS_cmdline-get =
@@ -55,10 +56,10 @@ $(1)/libloopboot.a: $(patsubst helpers/lib/%.c,$(1)/lib/%.o,$(LIB_SRC))
 $(1)/bin/%: helpers/%.c $(1)/libloopboot.a
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot.a $$(LIBS_$$*)
-$(1)/test/%: tests/unit/%.c $(1)/libloopboot.a tests/unit/check.h
+$(1)/test/%: tests/unit/%.c $(1)/libloopboot.a $(TEST_HDR)
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_CFLAGS) -Itests/unit $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot.a $$(LIBS_ALL)
-$(1)/tools/%: tests/tools/%.c $(1)/libloopboot.a
+$(1)/tools/%: tests/tools/%.c $(1)/libloopboot.a $(TEST_HDR)
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot.a $$(LIBS_ALL)
 endef
@@ -67,7 +68,7 @@ $(eval $(call variant,$(B)/asan,$(SAN_FLAGS)))
 
 # libFuzzer targets (clang): the library is rebuilt with clang's sanitizers.
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(LIB_HDR)
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(LIB_HDR) $(TEST_HDR)
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) -Ihelpers/lib $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LIBS_ALL)
 
