@@ -3,8 +3,8 @@
 # against a disk whose NTFS partition holds the test root at
 # "/My Linux/root.img": the ISO by BIOS (default machine) and by UEFI (OVMF,
 # q35), and the PXE files over QEMU's own user-mode network and TFTP server
-# (its built-in iPXE runs boot.ipxe, or chains PXELINUX); the ISO also as a
-# USB stick, by UEFI.  Each must reach
+# (its built-in iPXE runs boot.ipxe, by BIOS and by UEFI, or chains
+# PXELINUX); the ISO also as a USB stick, by UEFI.  Each must reach
 # the init in the file, with the spaced path read back intact.  Two boots
 # run at a time.  The serial console entries are the default (--serial), so
 # the menus and the boot are in the serial log.
@@ -16,14 +16,14 @@ LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/boot-mkmedia}
 . "$(dirname "$0")/lib.sh"
 
 n=0
-failed=0
+failed=0 all_failed=0
 tap() { # tap STATUS DESCRIPTION
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then
 		echo "ok $n - $2"
 	else
 		echo "not ok $n - $2"
-		failed=$((failed + 1))
+		failed=$((failed + 1)) all_failed=$((all_failed + 1))
 		return 1
 	fi
 }
@@ -126,12 +126,17 @@ boot_ipxe() {
 	boot ipxe -netdev "user,id=n0,tftp=$LB_WORK/tftp,bootfile=boot.ipxe" \
 		-device e1000,netdev=n0 -boot n
 }
+# QEMU's UEFI iPXE (the network card's EFI ROM under OVMF).
+boot_ipxe_uefi() {
+	uefi ipxe-uefi -netdev "user,id=n0,tftp=$LB_WORK/tftp,bootfile=boot.ipxe" \
+		-device e1000,netdev=n0,bootindex=0
+}
 boot_pxelinux() {
 	boot pxelinux -netdev "user,id=n0,tftp=$LB_WORK/tftp,bootfile=pxelinux.0" \
 		-device e1000,netdev=n0 -boot n
 }
 # Two at a time, longest first.
-names=(uefi uefi-stick bios ipxe pxelinux)
+names=(uefi uefi-stick ipxe-uefi bios ipxe pxelinux)
 for name in "${names[@]}"; do
 	[ "$(jobs -rp | wc -l)" -lt 2 ] || wait -n
 	"boot_${name//-/_}" &
@@ -156,11 +161,13 @@ for name in "${names[@]}"; do
 		"the kernel got the spaced path in double quotes, then the serial entry's console="
 	case $name in
 	bios | uefi*) expect "$name" 'Debian in /My Linux/root.img' "GRUB's menu is on the serial console" ;;
-	# iPXE's own menu is on the screen only; its entries alone add initrd=.
-	ipxe) expect "$name" '^LBTEST cmdline initrd=initrd.img-loopboot root=' "the kernel line came from boot.ipxe" ;;
+	# iPXE's own menu is on the screen only; its entries alone add initrd=
+	# (after the image's name, by UEFI).
+	ipxe*) expect "$name" '^LBTEST cmdline (vmlinuz-loopboot )?initrd=initrd.img-loopboot root=' \
+		"the kernel line came from boot.ipxe" ;;
 	pxelinux) expect "$name" 'PXELINUX' "PXELINUX ran" ;;
 	esac
-	if [ "${name%-stick}" = uefi ]; then
+	if [ "${name%-stick}" = uefi ] || [ "$name" = ipxe-uefi ]; then
 		expect "$name" 'efi: EFI v' "booted by UEFI (the kernel found EFI firmware)"
 	else
 		! grep -q 'efi: EFI v' "$LB_WORK/$name/serial.log"
@@ -173,3 +180,7 @@ for name in "${names[@]}"; do
 	fi
 done
 echo "# total $((SECONDS - start)) s"
+# The large inputs go when all went well; the logs stay.
+if [ "$all_failed" = 0 ]; then
+	rm -rf "$LB_WORK/disk.img" "$LB_WORK/loopboot.iso" "$LB_WORK/tftp" "$LB_WORK"/*-vars.fd
+fi
