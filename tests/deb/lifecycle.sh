@@ -28,11 +28,8 @@ restore() {
 	rm -rf "$work"
 }
 trap restore EXIT
-n=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 kver=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sed 's|.*/vmlinuz-||' | sort -V | tail -n 1)
 
 # An initramfs built from /etc/initramfs-tools as it is now (small module

@@ -5,11 +5,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 version=$(dpkg-parsechangelog -S Version)
 deb=../loopboot_${version}_$(dpkg --print-architecture).deb
-n=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 
 [ -f "$deb" ]
 tap $? "dpkg-buildpackage made $deb"

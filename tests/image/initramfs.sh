@@ -7,11 +7,8 @@ export LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/image}
 rm -rf "$LB_WORK"
 # shellcheck source=../boot/lib.sh
 . "$(dirname "$0")/../boot/lib.sh"
-n=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 
 # A small NTFS volume to probe from inside the image.
 ntfs=$LB_WORK/probe.ntfs

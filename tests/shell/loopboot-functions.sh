@@ -8,11 +8,8 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cmdline_get=${CMDLINE_GET:-$top/build/bin/cmdline-get}
 [ -x "$cmdline_get" ] || make -C "$top" -s build/bin/cmdline-get
-n=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -14,15 +14,8 @@ PV=${NTFSPROBE_PLAIN:-$b/bin/ntfsprobe}
 M=${NTFS_MUTATE:-$b/tools/ntfs-mutate}
 n=0 failed=0 table=()
 
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 
 for tool in mkntfs ntfs-3g.probe ntfscp; do
 	if ! command -v "$tool" >/dev/null; then
