@@ -29,7 +29,8 @@ stub() { # NAME BODY
 stub blkid 'cat '"$work"'/uuid 2>/dev/null'
 stub lsinitramfs 'cat '"$work"'/initrd-list 2>/dev/null'
 # grub-mkrescue: keeps the grub.cfg it was given and writes the -o file.
-stub grub-mkrescue 'out=; [ "$1" = -o ] && out=$2; cp "$3/boot/grub/grub.cfg" '"$work"'/grub.cfg &&
+stub grub-mkrescue '[ -e '"$work"'/grub-fail ] && { echo "xorriso : FAILURE : no space" >&2; exit 5; }
+out=; [ "$1" = -o ] && out=$2; cp "$3/boot/grub/grub.cfg" '"$work"'/grub.cfg &&
 ls -R "$3" >'"$work"'/iso-tree && echo ISO >"$out"'
 stub xorriso ':'
 stub mformat ':'
@@ -177,6 +178,15 @@ tap $? "--timeout 0: PXELINUX and iPXE wait the least they can (their 0 means fo
 mkmedia 'root=/dev/sda2 loop=/x rw' --timeout 1s --print
 [ $rc = 2 ]
 tap $? "--timeout 1s: usage error, exit 2"
+
+reset
+echo OLD >"$work/out.iso"
+touch "$work/grub-fail"
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
+rm -f "$work/grub-fail"
+[ $rc = 1 ] && [ "$(cat "$work/out.iso")" = OLD ] && ! ls "$work"/out.iso.tmp* >/dev/null 2>&1 &&
+	printf '%s\n' "$out" | grep -q 'no space' && printf '%s\n' "$out" | grep -q 'out.iso: grub-mkrescue failed'
+tap $? "grub-mkrescue failing: its message shown, the old image left as it was, nothing half-written (got: $out)"
 
 reset
 printf 'scripts/local-premount/cryptroot\n' >"$work/initrd-list"
