@@ -95,6 +95,12 @@ install: all
 			$(DESTDIR)$(sysconfdir)/initramfs-tools/scripts/$$stage/loopboot; \
 	done
 	install -m 0644 conf/loopboot $(DESTDIR)$(sysconfdir)/initramfs-tools/conf.d/loopboot
+	install -m 0755 helpers/loopboot-mkmedia $(DESTDIR)$(sbindir)/loopboot-mkmedia
+	install -d $(DESTDIR)$(sysconfdir)/loopboot \
+		$(DESTDIR)$(sysconfdir)/initramfs/post-update.d
+	install -m 0644 conf/loopboot-mkmedia $(DESTDIR)$(sysconfdir)/loopboot/mkmedia.conf
+	install -m 0755 helpers/loopboot-mkmedia-refresh \
+		$(DESTDIR)$(sysconfdir)/initramfs/post-update.d/loopboot-mkmedia
 
 # Everything the build, the tests and the demo need, from Debian's archive.
 deps:
@@ -110,7 +116,8 @@ SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	scripts/init-top/loopboot scripts/local-premount/loopboot \
 	scripts/local-bottom/loopboot $(wildcard tests/*/*.sh) tests/run \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \
-	tests/fuzz/smoke
+	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh \
+	conf/loopboot-mkmedia
 lint:
 	shellcheck -x $(SHELL_SCRIPTS)
 
@@ -131,7 +138,8 @@ check: deps
 	tests/run "$(MAKE) -s lint && echo 'ok - shellcheck'" \
 		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
-		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/cmdline-kernel.sh
+		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh \
+		tests/boot/cmdline-kernel.sh
 
 fuzz: $(FUZZ_BINS)
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/smoke $(FUZZ_BINS)
