@@ -131,15 +131,18 @@ check-unit: unit-tests $(FUZZ_BINS)
 		$(wildcard tests/shell/*.sh)
 
 # Everything.  The package is built and installed first (its build cleans
-# build/); the image and boot tiers then use the installed files only.
+# build/); the image and boot tiers then use the installed files only.  The
+# system test's debootstrap tree is cached outside build/ for that reason.
+export LB_SYSTEM_CACHE ?= /var/cache/loopboot-tests
 check: deps
 	tests/install-deb
 	$(MAKE) unit-tests $(FUZZ_BINS)
 	tests/run "$(MAKE) -s lint && echo 'ok - shellcheck'" \
 		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
+		tests/system/shutdown.sh \
 		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh \
-		tests/boot/cmdline-kernel.sh
+		tests/boot/cmdline-kernel.sh tests/system/run
 
 fuzz: $(FUZZ_BINS)
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/smoke $(FUZZ_BINS)
