@@ -11,11 +11,8 @@ cmdline_get=${CMDLINE_GET:-$top/build/bin/cmdline-get}
 [ -x "$cmdline_get" ] || make -C "$top" -s build/bin/cmdline-get
 tool=$top/helpers/loopboot-mkmedia
 hook=$top/helpers/loopboot-mkmedia-refresh
-n=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+# shellcheck source=../tap.sh
+. "$top/tests/tap.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -7,11 +7,8 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 prog=$top/scripts/loopboot-shutdown
-n=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+# shellcheck source=../tap.sh
+. "$top/tests/tap.sh"
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 bin=$work/bin
