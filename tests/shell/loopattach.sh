@@ -11,19 +11,15 @@ set -u
 B=${B:-build}
 ASAN=$B/asan/bin/loopattach
 PLAIN=$B/bin/loopattach
-n=0 failed=0
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 
+# As tap.sh's ok, with the tool's last stderr shown under a failure.
 ok() {	# ok CONDITION-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"
-	fi
+	tap "$1" "$2"
+	[ "$1" -eq 0 ] || { [ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"; }
+	return 0
 }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 if [ ! -e /dev/loop-control ] || [ "$(id -u)" -ne 0 ]; then
 	echo "ok 1 - loopattach on real loop devices # SKIP no /dev/loop-control or not root"
