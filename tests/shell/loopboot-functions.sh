@@ -27,7 +27,12 @@ stub() { # NAME BODY
 record_mount='opts=rw; prev=; for a; do [ "$prev" = -o ] && opts=$a; prev=$a; done
 [ -f '"$work"'/mount-opts ] && opts=$(cat '"$work"'/mount-opts)
 eval "last=\${$#}"; eval "dev=\${$(($# - 1))}"; echo "$dev $last $TYPE $opts 0 0" >>'"$work"'/mounts'
-stub mount "TYPE=\$2; $record_mount"
+# A mount whose arguments match $work/mount-fail (a grep -E pattern) fails.
+fail_mount='if [ -f '"$work"'/mount-fail ] && echo "$*" | grep -Eq -- "$(cat '"$work"'/mount-fail)"; then
+echo "mount: wrong fs type, bad option, bad superblock" >&2; exit 32; fi'
+stub mount "$fail_mount; TYPE=\$2; $record_mount"
+stub dmesg 'cat '"$work"'/dmesg 2>/dev/null'
+stub loopattach-detach ':' 
 stub ntfs-3g "TYPE=fuseblk; $record_mount"
 stub umount ':'
 stub modprobe 'exit 1'
@@ -36,7 +41,7 @@ stub loopattach 'case "$1" in --associated) exit 1;; esac; echo /dev/loop7'
 
 reset() {
 	rm -f "$work/calls" "$work/mounts" "$work/mount-opts" "$work/ntfsprobe-rc" \
-		"$work/param.conf"
+		"$work/param.conf" "$work/mount-fail" "$work/dmesg"
 	rm -rf "$work/run" "$work/hostlink"
 	: >"$work/mounts"
 	printf 'nodev\tproc\n\text4\n\tfuseblk\n' >"$work/filesystems"
@@ -49,8 +54,9 @@ premount() {
 	PATH=$bin:$PATH LOOPBOOT_CMDLINE=$work/cmdline LOOPBOOT_RUN=$work/run \
 		LOOPBOOT_PARAM_CONF=$work/param.conf LOOPBOOT_PROC_MOUNTS=$work/mounts \
 		LOOPBOOT_PROC_FILESYSTEMS=$work/filesystems LOOPBOOT_HOST_LINK=$work/hostlink \
-		sh -c '
+		PRELUDE=${PRELUDE-} sh -c '
 		get_fstype() { echo ext4; }
+		eval "$PRELUDE"
 		. "$1"
 		loopboot_read_options; rc=$?
 		[ $rc = 0 ] || { echo "read_options=$rc"; exit $rc; }
@@ -73,7 +79,7 @@ out=$(premount 'root=UUID=AB "loop=/linux/root.img" rw')
 tap $? "premount succeeds on a safe NTFS host (got: $out)"
 grep -q '^ntfsprobe /dev/sda2' "$work/calls"
 tap $? "ntfsprobe is asked about the host before any mount"
-[ "$(grep -n '^ntfsprobe' "$work/calls" | cut -d: -f1)" -lt "$(grep -n '^mount' "$work/calls" | cut -d: -f1)" ]
+[ "$(grep -n '^ntfsprobe' "$work/calls" | cut -d: -f1)" -lt "$(grep -n '^mount' "$work/calls" | head -n 1 | cut -d: -f1)" ]
 tap $? "ntfsprobe runs before the mount"
 grep -q "^mount -t ntfs3 -o rw /dev/sda2 $work/run/host" "$work/calls"
 tap $? "ntfs3 chosen when the kernel has it, mounted rw at LOOPBOOT_HOST"
@@ -92,15 +98,15 @@ tap $? "the loop device is read-write"
 reset
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rootflags=windows_names')
 tap $? "premount succeeds with ntfs-3g (got: $out)"
-grep -q "^ntfs-3g -o rw,norecover,windows_names /dev/sda2 $work/run/host" "$work/calls"
-tap $? "ntfs-3g used without ntfs3, with norecover and rootflags="
+grep -q "^ntfs-3g -o rw,windows_names,norecover /dev/sda2 $work/run/host" "$work/calls"
+tap $? "ntfs-3g used without ntfs3, with rootflags= and norecover last"
 ! grep -Eq -- '-t ntfs( |$)' "$work/calls"
 tap $? "the ambiguous -t ntfs is never used"
 
 reset
 printf 'nodev\tproc\n\tntfs3\n\tfuseblk\n' >"$work/filesystems"
 premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g' >/dev/null
-grep -q '^ntfs-3g ' "$work/calls" && ! grep -q '^mount ' "$work/calls"
+grep -q '^ntfs-3g ' "$work/calls" && ! grep -q "^mount .* $work/run/host" "$work/calls"
 tap $? "rootfstype=ntfs-3g pins ntfs-3g even where ntfs3 exists"
 
 # --- ntfs-3g fell back to read-only by itself ------------------------------------
@@ -125,7 +131,7 @@ done
 reset
 echo 14 >"$work/ntfsprobe-rc"
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro')
-grep -q '^ntfs-3g -o ro,norecover' "$work/calls" && grep -q -- '--read-only' "$work/calls"
+grep -q '^ntfs-3g -o norecover,ro ' "$work/calls" && grep -q -- '--read-only' "$work/calls"
 tap $? "loopboot.ro: a hibernated host is mounted ro and the loop device is read-only"
 reset
 echo 13 >"$work/ntfsprobe-rc"
@@ -200,7 +206,95 @@ reset
 printf 'nodev\tproc\n\tntfs3\n\tfuseblk\n' >"$work/filesystems"
 echo "/dev/sda2 $work/run/host ntfs3 rw 0 0" >"$work/mounts"
 premount 'root=/dev/sda2 loop=/linux/root.img' >/dev/null
-[ $? = 0 ] && ! grep -Eq '^(mount|ntfs-3g) ' "$work/calls"
+[ $? = 0 ] && ! grep -Eq "^(mount|ntfs-3g) .* $work/run/host\$" "$work/calls"
 tap $? "a host already mounted (by hand, at the panic shell) is reused"
+
+# --- read-only hosts: no kernel option can make them writable ------------------------
+reset
+echo 14 >"$work/ntfsprobe-rc"
+printf 'nodev\tproc\n\tntfs3\n\tfuseblk\n' >"$work/filesystems"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro rootflags=noatime')
+grep -q "^mount -t ntfs3 -o noatime,ro /dev/sda2 $work/run/host" "$work/calls"
+tap $? "loopboot.ro: rootflags= come first, 'ro' last, from the first mount (got: $out)"
+for flags in rw noatime,rw rw,noatime; do
+	for fs in ntfs3 fuseblk; do
+		reset
+		echo 14 >"$work/ntfsprobe-rc"
+		printf 'nodev\tproc\n\t%s\n' "$fs" >"$work/filesystems"
+		out=$(premount "root=/dev/sda2 loop=/linux/root.img rw loopboot.ro rootflags=$flags")
+		[ $? = 1 ] && ! grep -Eq "^(mount|ntfs-3g) .*/dev/sda2" "$work/calls" &&
+			printf '%s' "$out" | grep -q "rootflags=$flags: 'rw' asked for, but this mount must be read-only"
+		tap $? "loopboot.ro with rootflags=$flags ($fs): refused before any mount (got: $out)"
+	done
+done
+reset
+echo 15 >"$work/ntfsprobe-rc"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro loopflags=noatime')
+(
+	# shellcheck disable=SC1091
+	. "$work/param.conf"
+	[ "$ROOTFLAGS" = "-o noatime,ro" ] && [ "$readonly" = y ]
+)
+tap $? "loopboot.ro: loopflags= get 'ro' last for the root on the read-only loop device"
+reset
+echo 15 >"$work/ntfsprobe-rc"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro loopflags=rw')
+[ $? = 1 ] && [ ! -s "$work/param.conf" ] &&
+	printf '%s' "$out" | grep -q "loopflags=rw: 'rw' asked for, but this mount must be read-only"
+tap $? "loopboot.ro with loopflags=rw: refused, nothing handed over (got: $out)"
+grep -q "^umount $work/run/host" "$work/calls"
+tap $? "... and the host is unmounted again"
+
+# --- the driver's own reason, from the kernel log -------------------------------
+reset
+printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
+echo 'ntfs3' >"$work/mount-fail"
+printf '%s\n' '[    1.0] virtio_blk virtio1: [vda] 1000 512-byte logical blocks' >"$work/dmesg"
+stub mount "printf '%s\n' '[    2.5] ntfs3(sda2): failed to replay log file. Can'\''t mount rw!' >>$work/dmesg; $fail_mount; TYPE=\$2; $record_mount"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
+[ $? = 1 ] && printf '%s' "$out" | grep -q "ntfs3 refuses to mount the host partition: ntfs3(sda2): failed to replay log file" &&
+	printf '%s' "$out" | grep -q "shut it down fully" && ! printf '%s' "$out" | grep -q 'check root='
+tap $? "a driver that refuses the volume's state: its words and the Windows remedy, not 'check root=' (got: $out)"
+stub mount "printf '%s\n' '[    2.5] ntfs3(sda2): Unknown parameter bogus' >>$work/dmesg; $fail_mount; TYPE=\$2; $record_mount"
+reset
+printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
+echo 'ntfs3' >"$work/mount-fail"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rootflags=bogus rw')
+[ $? = 1 ] && printf '%s' "$out" | grep -q "the kernel says: ntfs3(sda2): Unknown parameter bogus" &&
+	printf '%s' "$out" | grep -q 'check root= and rootfstype=/rootflags='
+tap $? "any other refusal: the kernel's words, and what to check on the kernel line (got: $out)"
+stub mount "$fail_mount; TYPE=\$2; $record_mount"
+
+# --- the root is checked and mounted once before the hand-over --------------------
+reset
+echo '/dev/loop7' >"$work/mount-fail"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+[ $? = 1 ] && [ ! -s "$work/param.conf" ] &&
+	printf '%s' "$out" | grep -q "loopboot: $work/run/host/linux/root.img: cannot mount the ext4 file system in it (/dev/loop7)" &&
+	printf '%s' "$out" | grep -q 'Check loopfstype= and loopflags='
+tap $? "an image that does not mount: named, nothing handed over (got: $out)"
+grep -q "^umount $work/run/host" "$work/calls" && grep -q '^loopattach --detach /dev/loop7' "$work/calls"
+tap $? "... the loop device is detached and the host unmounted before the panic"
+reset
+out=$(PRELUDE='_checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOOT_RUN/../calls"; return 1; }' \
+	premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+[ $? = 1 ] && [ ! -s "$work/param.conf" ] && grep -q '^_checkfs_once /dev/loop7 root ext4' "$work/calls" &&
+	printf '%s' "$out" | grep -q 'root.img: the ext4 file system in it has errors fsck did not repair' &&
+	grep -q "^umount $work/run/host" "$work/calls"
+tap $? "an image fsck cannot repair: named, host released before the panic (got: $out)"
+reset
+out=$(PRELUDE='readonly=n; _checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOOT_RUN/../calls"; }' \
+	premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+c=$(grep -n '^_checkfs_once' "$work/calls" | cut -d: -f1)
+m=$(grep -n "^mount -w -t ext4 /dev/loop7 $work/run/trial" "$work/calls" | cut -d: -f1)
+[ -n "$c" ] && [ -n "$m" ] && [ "$c" -lt "$m" ] && grep -q '^ROOT=' "$work/param.conf"
+tap $? "fsck, then a mount as initramfs-tools will do it, then the hand-over (got: $out)"
+reset
+echo 14 >"$work/ntfsprobe-rc"
+out=$(PRELUDE='_checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOOT_RUN/../calls"; }' \
+	premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro')
+grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^_checkfs_once' "$work/calls" &&
+	grep -q "^mount -r -t ext4 -o ro /dev/loop7 $work/run/trial" "$work/calls"
+tap $? "loopboot.ro: no fsck (it would write); the trial mount is read-only (got: $out)"
 
 echo "1..$n"
