@@ -89,7 +89,7 @@ install: all
 	install -d $(DESTDIR)$(sysconfdir)/initramfs-tools/hooks \
 		$(DESTDIR)$(sysconfdir)/initramfs-tools/conf.d
 	install -m 0755 hooks/loopboot $(DESTDIR)$(sysconfdir)/initramfs-tools/hooks/loopboot
-	for stage in init-top local-premount local-bottom; do \
+	for stage in init-top local-premount local-bottom panic; do \
 		install -d $(DESTDIR)$(sysconfdir)/initramfs-tools/scripts/$$stage; \
 		install -m 0755 scripts/$$stage/loopboot \
 			$(DESTDIR)$(sysconfdir)/initramfs-tools/scripts/$$stage/loopboot; \
@@ -114,7 +114,7 @@ deb:
 SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	scripts/loopboot-shutdown tests/system/run \
 	scripts/init-top/loopboot scripts/local-premount/loopboot \
-	scripts/local-bottom/loopboot $(wildcard tests/*/*.sh) tests/run \
+	scripts/local-bottom/loopboot scripts/panic/loopboot $(wildcard tests/*/*.sh) tests/run \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \
 	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh \
 	conf/loopboot-mkmedia

@@ -26,6 +26,7 @@ for f in ./usr/sbin/cmdline-get ./usr/sbin/ntfsprobe ./usr/sbin/loopattach \
 	./etc/initramfs-tools/scripts/init-top/loopboot \
 	./etc/initramfs-tools/scripts/local-premount/loopboot \
 	./etc/initramfs-tools/scripts/local-bottom/loopboot \
+	./etc/initramfs-tools/scripts/panic/loopboot \
 	./etc/initramfs-tools/conf.d/loopboot \
 	./usr/share/man/man7/loopboot.7.gz ./usr/share/man/man8/cmdline-get.8.gz \
 	./usr/share/man/man8/ntfsprobe.8.gz ./usr/share/man/man8/loopattach.8.gz; do

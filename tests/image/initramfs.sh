@@ -31,13 +31,15 @@ for series in 6.1 6.12; do
 
 	for f in usr/sbin/cmdline-get usr/sbin/ntfsprobe usr/sbin/loopattach \
 		scripts/loopboot-functions scripts/init-top/loopboot \
-		scripts/local-premount/loopboot scripts/local-bottom/loopboot \
+		scripts/local-premount/loopboot scripts/local-bottom/loopboot scripts/panic/loopboot \
 		sbin/fsck sbin/e2fsck sbin/fsck.ext4 sbin/logsave; do
 		has "^(usr/)?$f\$"
 		tap $? "$kver: image holds $f"
 	done
 	grep -q loopboot "$root/scripts/local-premount/ORDER"
 	tap $? "$kver: local-premount/ORDER runs loopboot"
+	grep -q loopboot "$root/scripts/panic/ORDER"
+	tap $? "$kver: panic/ORDER runs loopboot (the host is released before a panic shell)"
 	has '/loop\.ko' || grep -q '/loop\.ko' "$root/lib/modules/$kver/modules.builtin" 2>/dev/null
 	tap $? "$kver: the loop driver is in the image or built in"
 	if [ "$series" = 6.12 ]; then

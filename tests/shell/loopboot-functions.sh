@@ -233,6 +233,7 @@ out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro loopflags=noa
 (
 	# shellcheck disable=SC1091
 	. "$work/param.conf"
+	# shellcheck disable=SC2154 # set by param.conf
 	[ "$ROOTFLAGS" = "-o noatime,ro" ] && [ "$readonly" = y ]
 )
 tap $? "loopboot.ro: loopflags= get 'ro' last for the root on the read-only loop device"
@@ -296,5 +297,31 @@ out=$(PRELUDE='_checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOOT_RUN/../cal
 grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^_checkfs_once' "$work/calls" &&
 	grep -q "^mount -r -t ext4 -o ro /dev/loop7 $work/run/trial" "$work/calls"
 tap $? "loopboot.ro: no fsck (it would write); the trial mount is read-only (got: $out)"
+
+# --- initramfs-tools' panic: the host is flushed, and released without a root ------
+panic_run() { # prints what loopboot_panic said
+	PATH=$bin:$PATH LOOPBOOT_RUN=$work/run LOOPBOOT_PROC_MOUNTS=$work/mounts rootmnt=$work/root \
+		sh -c '. "$1"; loopboot_panic' sh "$top/scripts/loopboot-functions"
+}
+stub sync ':'
+reset
+mkdir -p "$work/run"
+printf "LOOPBOOT_HOST_DEV='/dev/sda2'\nLOOPBOOT_LOOP_DEV='/dev/loop7'\n" >"$work/run/state"
+echo "/dev/sda2 $work/run/host ntfs3 rw 0 0" >"$work/mounts"
+out=$(panic_run)
+grep -q '^sync' "$work/calls" && grep -q '^loopattach --detach /dev/loop7' "$work/calls" &&
+	grep -q "^umount $work/run/host" "$work/calls" && printf '%s' "$out" | grep -q '^loopboot: /dev/sda2: unmounted again'
+tap $? "a panic before the root is mounted: host flushed, loop detached, host unmounted (got: $out)"
+reset
+mkdir -p "$work/run"
+printf "LOOPBOOT_HOST_DEV='/dev/sda2'\nLOOPBOOT_LOOP_DEV='/dev/loop7'\n" >"$work/run/state"
+printf '%s\n' "/dev/sda2 $work/run/host ntfs3 rw 0 0" "/dev/loop7 $work/root ext4 rw 0 0" >"$work/mounts"
+panic_run >/dev/null
+grep -q '^sync' "$work/calls" && ! grep -Eq '^(umount|loopattach)' "$work/calls"
+tap $? "a panic with the root mounted (no init, /usr): the host is flushed, the root left alone"
+reset
+panic_run >/dev/null
+[ ! -e "$work/calls" ]
+tap $? "a panic without loopboot's host does nothing"
 
 echo "1..$n"
