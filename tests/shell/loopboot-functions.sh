@@ -292,11 +292,11 @@ m=$(grep -n "^mount -w -t ext4 /dev/loop7 $work/run/trial" "$work/calls" | cut -
 tap $? "fsck, then a mount as initramfs-tools will do it, then the hand-over (got: $out)"
 reset
 echo 14 >"$work/ntfsprobe-rc"
-out=$(PRELUDE='_checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOOT_RUN/../calls"; }' \
+out=$(PRELUDE='readonly=n; _checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOOT_RUN/../calls"; }' \
 	premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro')
 grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^_checkfs_once' "$work/calls" &&
 	grep -q "^mount -r -t ext4 -o ro /dev/loop7 $work/run/trial" "$work/calls"
-tap $? "loopboot.ro: no fsck (it would write); the trial mount is read-only (got: $out)"
+tap $? "loopboot.ro on a rw kernel line: no fsck (it would write); the trial mount is read-only (got: $out)"
 
 # --- initramfs-tools' panic: the host is flushed, and released without a root ------
 panic_run() { # prints what loopboot_panic said
