@@ -37,7 +37,9 @@ static const char usage[] =
 "Attaches FILE to a free loop device and prints the device (/dev/loopN),\n"
 "nothing else, on stdout.  Autoclear is off: the device stays until\n"
 "detached.  FILE is opened read-write unless --read-only is given; if\n"
-"that fails the attach fails (no silent read-only device).\n"
+"that fails the attach fails (no silent read-only device).  FILE is\n"
+"looked at with O_PATH first: only a regular file is ever opened (through\n"
+"/proc/self/fd), never a device, FIFO or socket.\n"
 "\n"
 "  -r, --read-only         a read-only device (FILE opened read-only)\n"
 "  -o, --offset N          data starts N bytes into FILE\n"
@@ -51,17 +53,21 @@ static const char usage[] =
 "      --root DIR          FILE is a path inside DIR (the host mount):\n"
 "                          \"..\" and absolute symlinks cannot leave DIR\n"
 "  -j, --associated FILE   print the devices backed by FILE, one a line\n"
+"                          (with --root: resolved exactly as an attach)\n"
 "  -d, --detach DEVICE     detach DEVICE\n"
 "  -h, --help              this text\n"
 "  -V, --version           the version\n"
 "N takes the suffixes K, M, G, T (KiB, 1024) and KB, MB ... (1000), or 0x.\n"
 "\n"
 "Refused: FILE not a regular file, empty, its size not a multiple of 512,\n"
-"compressed or encrypted by the host file system, OFFSET past its end.\n"
+"compressed or encrypted by the host file system (statx, FIEMAP, or the\n"
+"NTFS attributes in the xattr system.ntfs_attrib_be: ntfs-3g, ntfs3),\n"
+"OFFSET past its end, already attached to a loop device (named).\n"
 "Warned about: FILE sparse (holes; writes fail when the host fills up).\n"
 "\n"
 "Exit status: 0 success; 1 failure (message on stderr; --associated: no\n"
-"device backed by FILE); 2 usage error.\n";
+"device backed by FILE); 2 usage error; 3 FILE does not exist (attach\n"
+"and --associated alike).\n";
 
 struct options {
 	struct loop_request req;

@@ -522,7 +522,7 @@ if command -v ntfs-3g >/dev/null && command -v mkntfs >/dev/null &&
 		# files in a directory with the compressed attribute are
 		# compressed (ntfs-3g does it with 4 KiB clusters, as mkntfs
 		# makes them).
-		mkfs.ext4 -q -F "$tmp/small-ext4.img" 8M
+		mkfs.ext4 -q -F "$tmp/small-ext4.img" 8M >/dev/null 2>&1
 		mkdir "$tmp/ntfs/c"
 		if setntfsattr "$tmp/ntfs/c" 00000800; then
 			dd if="$tmp/small-ext4.img" of="$tmp/ntfs/c/root.img" bs=1M \
