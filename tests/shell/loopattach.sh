@@ -312,11 +312,11 @@ for i in 1 2 3 4 5 6 7 8; do
 	"$ASAN" "$tmp/race1.img" >"$tmp/same$i.out" 2>"$tmp/same$i.err" &
 done
 wait
-for d in $(cat "$tmp"/same?.out); do mine="$mine$d "; done
+while read -r d; do mine="$mine$d "; done < <(cat "$tmp"/same?.out)
 [ "$(cat "$tmp"/same?.out | wc -l)" = 1 ] && [ "$(backed_by "$tmp/race1.img")" = 1 ] &&
 	[ "$(grep -l "already attached to $(cat "$tmp"/same?.out)" "$tmp"/same?.err | wc -l)" = 7 ]
 ok $? "8 attaches of one file at once: one device, 7 refused naming it"
-for d in $(cat "$tmp"/same?.out); do detach "$d"; done
+while read -r d; do detach "$d"; done < <(cat "$tmp"/same?.out)
 cat "$tmp"/race?.err "$tmp"/mixed?.err >"$tmp/err"
 for i in 1 2 3 4 5 6 7 8; do
 	[ -e "$(cat "$tmp/race$i.out")" ] || rc=1
