@@ -258,7 +258,7 @@ static const char *file_kind(mode_t mode)
 	case S_IFSOCK:
 		return "a socket";
 	default:
-		return "not a file";
+		return "something else";
 	}
 }
 

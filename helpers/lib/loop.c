@@ -288,8 +288,8 @@ int loop_check_file(int fd, uint64_t offset, struct loop_file_info *info)
 	info->allocated = allocated;
 	info->problems = loop_file_problems(st.st_mode, info->size, offset,
 					    attrs, allocated, ext_flags);
-	if (info->ntfs_attrib_known && !(info->problems & (LOOP_FILE_NOT_REGULAR |
-							   LOOP_FILE_EMPTY)))
+	/* Known only for a regular, non-empty file (read above). */
+	if (info->ntfs_attrib_known)
 		info->problems |= loop_ntfs_attrib_problems(info->ntfs_attrib);
 	return 0;
 }
