@@ -44,14 +44,25 @@ for q in /sys/block/loop*/queue/read_ahead_kb; do
 done
 ra_new=${ra_before[/sys/block/loop0/queue/read_ahead_kb]:-}
 touched=" "		# every device this test attached
+# A detached loop device may hold its backing file a moment longer (udev's
+# probe still has the device open: the kernel clears it at the last close),
+# so unmounting the host right after can fail with EBUSY: wait a little.
+umount_host() {
+	local i
+	for i in $(seq 50); do
+		umount "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	umount "$1"
+}
 cleanup() {
 	local d q
 	chattr -i "$tmp/immutable.img" 2>/dev/null
 	mountpoint -q "$tmp/ro" && umount "$tmp/ro"
-	mountpoint -q "$tmp/ntfs" 2>/dev/null && umount "$tmp/ntfs"
 	mountpoint -q "$tmp/btrfs" 2>/dev/null && umount "$tmp/btrfs"
 	mountpoint -q "$tmp/enc" 2>/dev/null && umount "$tmp/enc"
 	for d in $mine; do losetup -d "$d" 2>/dev/null; done
+	mountpoint -q "$tmp/ntfs" 2>/dev/null && umount_host "$tmp/ntfs"
 	touched="$touched$mine"
 	for q in "${!ra_before[@]}"; do
 		[ "$(cat "$q" 2>/dev/null)" = "${ra_before[$q]}" ] ||
@@ -559,7 +570,7 @@ if command -v ntfs-3g >/dev/null && command -v mkntfs >/dev/null &&
 			skip "a compressed file on ntfs-3g is refused" \
 				"no setfattr or python3 to set the compressed attribute"
 		fi
-		umount "$tmp/ntfs"
+		umount_host "$tmp/ntfs"
 	else
 		ok 1 "mkntfs and ntfs-3g make a FUSE host"
 	fi
