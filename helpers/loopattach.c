@@ -27,6 +27,7 @@
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
+#define EXIT_MISSING 3
 
 static const char usage[] =
 "Usage: loopattach [OPTIONS] FILE\n"
@@ -36,7 +37,9 @@ static const char usage[] =
 "Attaches FILE to a free loop device and prints the device (/dev/loopN),\n"
 "nothing else, on stdout.  Autoclear is off: the device stays until\n"
 "detached.  FILE is opened read-write unless --read-only is given; if\n"
-"that fails the attach fails (no silent read-only device).\n"
+"that fails the attach fails (no silent read-only device).  FILE is\n"
+"looked at with O_PATH first: only a regular file is ever opened (through\n"
+"/proc/self/fd), never a device, FIFO or socket.\n"
 "\n"
 "  -r, --read-only         a read-only device (FILE opened read-only)\n"
 "  -o, --offset N          data starts N bytes into FILE\n"
@@ -50,17 +53,21 @@ static const char usage[] =
 "      --root DIR          FILE is a path inside DIR (the host mount):\n"
 "                          \"..\" and absolute symlinks cannot leave DIR\n"
 "  -j, --associated FILE   print the devices backed by FILE, one a line\n"
+"                          (with --root: resolved exactly as an attach)\n"
 "  -d, --detach DEVICE     detach DEVICE\n"
 "  -h, --help              this text\n"
 "  -V, --version           the version\n"
 "N takes the suffixes K, M, G, T (KiB, 1024) and KB, MB ... (1000), or 0x.\n"
 "\n"
 "Refused: FILE not a regular file, empty, its size not a multiple of 512,\n"
-"compressed or encrypted by the host file system, OFFSET past its end.\n"
+"compressed or encrypted by the host file system (statx, FIEMAP, or the\n"
+"NTFS attributes in the xattr system.ntfs_attrib_be: ntfs-3g, ntfs3),\n"
+"OFFSET past its end, already attached to a loop device (named).\n"
 "Warned about: FILE sparse (holes; writes fail when the host fills up).\n"
 "\n"
 "Exit status: 0 success; 1 failure (message on stderr; --associated: no\n"
-"device backed by FILE); 2 usage error.\n";
+"device backed by FILE); 2 usage error; 3 FILE does not exist (attach\n"
+"and --associated alike).\n";
 
 struct options {
 	struct loop_request req;
@@ -167,10 +174,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* Open FILE (inside --root when given): the caller's fd or a message and
- * -1.  shown is the name used in messages. */
-static int open_file(const struct options *o, const char *file, int flags,
-		     char *shown, size_t shown_size)
+/* Open FILE (inside --root when given) with O_PATH: the caller's fd, or
+ * -errno (-EBADF: a message was printed).  O_PATH runs no driver's open,
+ * so naming a device, FIFO or socket has no effect; what it is decides
+ * whether it is opened for real (loop_reopen_regular).  shown is the name
+ * used in messages. */
+static int open_path(const struct options *o, const char *file, char *shown,
+		     size_t shown_size)
 {
 	int root_fd, fd;
 
@@ -180,7 +190,7 @@ static int open_file(const struct options *o, const char *file, int flags,
 	else
 		snprintf(shown, shown_size, "%s", file);
 	if (!o->root) {
-		fd = open(file, flags | O_CLOEXEC);
+		fd = open(file, O_PATH | O_CLOEXEC);
 		return fd >= 0 ? fd : -errno;
 	}
 	root_fd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -191,31 +201,65 @@ static int open_file(const struct options *o, const char *file, int flags,
 	}
 	/* Test hook: the walk that stands in for openat2 before 5.6. */
 	if (getenv("LOOPATTACH_FORCE_WALK"))
-		fd = loop_open_in_root_walk(root_fd, file, flags);
+		fd = loop_open_in_root_walk(root_fd, file, O_PATH);
 	else
-		fd = loop_open_in_root(root_fd, file, flags);
+		fd = loop_open_in_root(root_fd, file, O_PATH);
 	close(root_fd);
 	return fd;
 }
 
-static void open_failed(const char *shown, int err, bool read_only)
+/* The message for a failed open; the exit status. */
+static int open_failed(const struct options *o, const char *file,
+		       const char *shown, int err, bool read_only)
 {
 	if (err == -EBADF)		/* already said */
-		return;
+		return EXIT_FAIL;
+	if (err == -ENOENT) {
+		/* Its own status: the boot script tells "no such file"
+		 * (a wrong loop=) from every other failure. */
+		if (o->root)
+			msg_error(file, "no such file inside %s", o->root);
+		else
+			msg_error(file, "no such file; check the path");
+		return EXIT_MISSING;
+	}
 	if (!read_only && (err == -EROFS || err == -EACCES || err == -EPERM))
 		msg_errno(shown, err,
 			  "cannot open for writing, so the device would be "
 			  "read-only; mount the host read-write, or pass "
 			  "--read-only if that is what you want");
-	else if (err == -EISDIR)
-		msg_error(shown, "not a regular file but a directory; give "
-			  "the image file");
-	else if (err == -ENOENT || err == -ENOTDIR)
+	else if (err == -ENOTDIR)
 		msg_errno(shown, err, "cannot open; check the path");
 	else if (err == -ELOOP)
 		msg_errno(shown, err, "too many symbolic links");
+	else if (err == -ESTALE)
+		msg_error(shown, "the file changed while it was being opened; "
+			  "try again");
+	else if (err == -EOPNOTSUPP)
+		msg_error(shown, "cannot reopen the file through "
+			  "/proc/self/fd: mount /proc first");
 	else
 		msg_errno(shown, err, "cannot open");
+	return EXIT_FAIL;
+}
+
+/* What a file that is not a regular file is, for the message. */
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return "a directory";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	default:
+		return "something else";
+	}
 }
 
 static int do_detach(const char *dev)
@@ -261,11 +305,11 @@ static int do_associated(const struct options *o)
 	struct stat st;
 	int fd, nr, found = 0;
 
-	fd = open_file(o, o->associated, O_PATH, shown, sizeof(shown));
-	if (fd < 0) {
-		open_failed(shown, fd, true);
-		return EXIT_FAIL;
-	}
+	/* The same resolution as the attach (open_path), so both always
+	 * mean the same file. */
+	fd = open_path(o, o->associated, shown, sizeof(shown));
+	if (fd < 0)
+		return open_failed(o, o->associated, shown, fd, true);
 	if (fstat(fd, &st) < 0) {
 		msg_errno(shown, -errno, "cannot stat");
 		close(fd);
@@ -310,11 +354,15 @@ static bool report_checks(const char *shown, const struct loop_file_info *fi,
 	if (p & LOOP_FILE_COMPRESSED)
 		msg_error(shown, "file is compressed by the host file system; "
 			  "every write would recompress it and fragment it "
-			  "without bound: uncompress it (Windows: compact /u)");
+			  "without bound: uncompress it (Windows: Properties > "
+			  "Advanced, clear \"Compress contents to save disk "
+			  "space\", or compact /u on the file)");
 	if (p & LOOP_FILE_ENCRYPTED)
 		msg_error(shown, "file is encrypted by the host file system "
 			  "(on NTFS, EFS: Linux reads only ciphertext): "
-			  "decrypt it (Windows: cipher /d)");
+			  "decrypt it (Windows: Properties > Advanced, clear "
+			  "\"Encrypt contents to secure data\", or cipher /d "
+			  "on the file)");
 	if (p & LOOP_FILE_REFUSE)
 		return false;
 	if (p & LOOP_FILE_SPARSE)
@@ -359,16 +407,37 @@ static int do_attach(struct options *o)
 	char shown[PATH_MAX + 64];
 	struct loop_file_info fi;
 	struct loop_result res;
-	int fd, r, fl;
+	struct stat st;
+	int pfd, fd, r;
 
-	/* O_NONBLOCK: opening a FIFO or device named by mistake must not
-	 * hang; it is cleared once FILE is known to be a regular file. */
-	fd = open_file(o, o->file, (o->req.read_only ? O_RDONLY : O_RDWR) |
-		       O_NONBLOCK | O_NOCTTY, shown, sizeof(shown));
-	if (fd < 0) {
-		open_failed(shown, fd, o->req.read_only);
+	pfd = open_path(o, o->file, shown, sizeof(shown));
+	if (pfd < 0)
+		return open_failed(o, o->file, shown, pfd, o->req.read_only);
+	if (fstat(pfd, &st) < 0) {
+		msg_errno(shown, -errno, "cannot stat");
+		close(pfd);
 		return EXIT_FAIL;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		msg_error(shown, "not a regular file but %s; give the image "
+			  "file", file_kind(st.st_mode));
+		close(pfd);
+		return EXIT_FAIL;
+	}
+	/* Refused before the checks' warnings; loop_attach asks again under
+	 * loop-control's lock, against a concurrent attach. */
+	r = loop_find_backing(&st, 0);
+	if (r >= 0) {
+		msg_error(shown, "already attached to /dev/loop%d (loopattach "
+			  "--detach /dev/loop%d first, or use that device)", r, r);
+		close(pfd);
+		return EXIT_FAIL;
+	}
+	fd = loop_reopen_regular(pfd, (o->req.read_only ? O_RDONLY : O_RDWR) |
+				 O_NOCTTY);
+	close(pfd);
+	if (fd < 0)
+		return open_failed(o, o->file, shown, fd, o->req.read_only);
 	r = loop_check_file(fd, o->req.offset, &fi);
 	if (r < 0) {
 		msg_errno(shown, r, "cannot check the file");
@@ -379,9 +448,6 @@ static int do_attach(struct options *o)
 		close(fd);
 		return EXIT_FAIL;
 	}
-	fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 
 	o->req.direct_io = o->direct_io < 0 ? !fi.fuse : o->direct_io == 1;
 	o->req.file_name = shown;
@@ -392,6 +458,11 @@ static int do_attach(struct options *o)
 	close(fd);
 	if (r == -EIO && res.mismatch) {
 		report_mismatch(shown, res.mismatch);
+		return EXIT_FAIL;
+	}
+	if (r == -EEXIST) {
+		msg_error(shown, "already attached to %s (loopattach --detach "
+			  "%s first, or use that device)", res.path, res.path);
 		return EXIT_FAIL;
 	}
 	if (r == -EBUSY) {

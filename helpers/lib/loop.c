@@ -16,6 +16,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -204,6 +205,55 @@ int loop_fs_is_fuse(int fd)
 	return sfs.f_type == FUSE_SUPER_MAGIC;
 }
 
+int loop_ntfs_attrib_decode(const void *value, size_t len, bool big_endian,
+			    uint32_t *attrib)
+{
+	const unsigned char *b = value;
+
+	if (len != 4)
+		return -EINVAL;
+	if (big_endian)
+		*attrib = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+			  (uint32_t)b[2] << 8 | b[3];
+	else
+		*attrib = (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 |
+			  (uint32_t)b[1] << 8 | b[0];
+	return 0;
+}
+
+unsigned loop_ntfs_attrib_problems(uint32_t attrib)
+{
+	unsigned p = 0;
+
+	/* SPARSE_FILE is no problem by itself (Windows sets it on files
+	 * that were fully written since); holes show in st_blocks. */
+	if (attrib & LOOP_NTFS_COMPRESSED)
+		p |= LOOP_FILE_COMPRESSED;
+	if (attrib & LOOP_NTFS_ENCRYPTED)
+		p |= LOOP_FILE_ENCRYPTED;
+	return p;
+}
+
+int loop_ntfs_attrib(int fd, uint32_t *attrib)
+{
+	unsigned char v[4];
+	ssize_t n;
+
+	/* The big-endian name first: ntfs-3g has both names, but its
+	 * "system.ntfs_attrib" is in the CPU's byte order; ntfs3 has the
+	 * big-endian one only since 6.2 (before: the little-endian one,
+	 * 5.15+).  Over FUSE, ntfs-3g answers system.* names itself. */
+	n = fgetxattr(fd, LOOP_NTFS_ATTRIB_BE, v, sizeof(v));
+	if (n >= 0)
+		return loop_ntfs_attrib_decode(v, (size_t)n, true, attrib);
+	n = fgetxattr(fd, LOOP_NTFS_ATTRIB_LE, v, sizeof(v));
+	if (n < 0)
+		return -errno;
+	if (loop_fs_is_fuse(fd) != 0)	/* ntfs-3g's: CPU byte order */
+		return -ENODATA;
+	return loop_ntfs_attrib_decode(v, (size_t)n, false, attrib);
+}
+
 int loop_check_file(int fd, uint64_t offset, struct loop_file_info *info)
 {
 	struct statx stx;
@@ -229,10 +279,18 @@ int loop_check_file(int fd, uint64_t offset, struct loop_file_info *info)
 			allocated = (uint64_t)st.st_blocks * 512;
 		r = loop_fs_is_fuse(fd);
 		info->fuse = r > 0;
+		/* ntfs-3g (FUSE) fills in neither statx attributes nor
+		 * FIEMAP: the NTFS attributes are the only word on
+		 * compression there.  No answer is no information. */
+		if (loop_ntfs_attrib(fd, &info->ntfs_attrib) == 0)
+			info->ntfs_attrib_known = true;
 	}
 	info->allocated = allocated;
 	info->problems = loop_file_problems(st.st_mode, info->size, offset,
 					    attrs, allocated, ext_flags);
+	/* Known only for a regular, non-empty file (read above). */
+	if (info->ntfs_attrib_known)
+		info->problems |= loop_ntfs_attrib_problems(info->ntfs_attrib);
 	return 0;
 }
 
@@ -529,6 +587,18 @@ int loop_attach(int backing_fd, const struct loop_request *req,
 	 * that they do not keep taking the same free device from each
 	 * other; processes that do not lock are handled by the retry. */
 	(void)flock(ctl, LOCK_EX);
+	/* One device per file: a second would cache the same blocks apart
+	 * from the first, and two mounts of one file system corrupt it.
+	 * Under the lock, so two loopattach cannot both miss each other.
+	 * Without /sys (no answer) there is nothing to compare with. */
+	r = loop_find_backing(&st, 0);
+	if (r >= 0) {
+		res->nr = r;
+		snprintf(res->path, sizeof(res->path), "/dev/loop%d", r);
+		close(ctl);
+		return -EEXIST;
+	}
+	r = -EBUSY;
 
 	for (attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
 		struct loop_seen seen;
@@ -681,6 +751,40 @@ int loop_find_backing(const struct stat *st, int from)
 }
 
 /* ---- opening a path inside a root ----------------------------------- */
+
+int loop_reopen_regular(int path_fd, int flags)
+{
+	struct stat st, st2;
+	char link[64];
+	int fd;
+
+	if (fstat(path_fd, &st) < 0)
+		return -errno;
+	/* Only a regular file is opened for real.  Opening a device node
+	 * runs its driver's open (a "b 7 N" node makes /dev/loopN appear:
+	 * CONFIG_BLOCK_LEGACY_AUTOLOAD), a FIFO blocks until a writer
+	 * comes, a socket cannot be opened at all. */
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	/* The magic link opens the dentry path_fd holds, whatever the name
+	 * points to now (a rename or a swapped symlink does not matter).
+	 * O_NOFOLLOW would refuse the magic link itself (ELOOP). */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", path_fd);
+	fd = open(link, flags | O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+
+		if (err == -ENOENT && access("/proc/self/fd", F_OK) < 0)
+			return -EOPNOTSUPP;
+		return err;
+	}
+	if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev ||
+	    st2.st_ino != st.st_ino || !S_ISREG(st2.st_mode)) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
 
 int loop_open_in_root(int root_fd, const char *path, int flags)
 {

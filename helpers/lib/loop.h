@@ -7,6 +7,7 @@
 #define LOOPBOOT_LOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -42,7 +43,9 @@ struct loop_result {
  * that the kernel applied the request.  Direct I/O is the one setting the
  * kernel may refuse: it is then off in res->flags and not an error.  On
  * failure no device is left attached.  -EBUSY: every try lost the race for
- * a free device.  -EIO: the kernel did not apply the request. */
+ * a free device.  -EIO: the kernel did not apply the request.  -EEXIST: a
+ * loop device is already backed by this file (same st_dev and st_ino); its
+ * number and path are in res->nr and res->path, nothing was attached. */
 int loop_attach(int backing_fd, const struct loop_request *req,
 		struct loop_result *res);
 
@@ -107,12 +110,42 @@ struct loop_file_info {
 	unsigned problems;		/* LOOP_FILE_* */
 	bool fiemap;			/* FIEMAP answered */
 	bool fuse;			/* backing file system is FUSE */
+	bool ntfs_attrib_known;		/* an NTFS attribute xattr answered */
+	uint32_t ntfs_attrib;		/* its FILE_ATTRIBUTE_* flags */
 };
 int loop_check_file(int fd, uint64_t offset, struct loop_file_info *info);
 /* Pure part of the checks: from the facts to LOOP_FILE_* bits. */
 unsigned loop_file_problems(mode_t mode, uint64_t size, uint64_t offset,
 			    uint64_t stx_attributes, uint64_t allocated,
 			    uint32_t extent_flags);
+
+/* NTFS FILE_ATTRIBUTE_* flags, as the drivers show them in an extended
+ * attribute: ntfs-3g and ntfs3 (6.2+) "system.ntfs_attrib_be", 4 bytes
+ * big-endian; ntfs3 (5.15+) also "system.ntfs_attrib", little-endian. */
+#define LOOP_NTFS_ATTRIB_BE "system.ntfs_attrib_be"
+#define LOOP_NTFS_ATTRIB_LE "system.ntfs_attrib"
+enum {
+	LOOP_NTFS_SPARSE_FILE = 0x200,
+	LOOP_NTFS_COMPRESSED = 0x800,
+	LOOP_NTFS_ENCRYPTED = 0x4000,
+};
+/* The xattr's bytes to flags.  -EINVAL unless len is 4. */
+int loop_ntfs_attrib_decode(const void *value, size_t len, bool big_endian,
+			    uint32_t *attrib);
+/* Flags to LOOP_FILE_COMPRESSED and LOOP_FILE_ENCRYPTED (pure). */
+unsigned loop_ntfs_attrib_problems(uint32_t attrib);
+/* Read fd's NTFS attributes (fd open for reading or writing, not O_PATH:
+ * fgetxattr refuses those).  -ENODATA, -EOPNOTSUPP ...: not told. */
+int loop_ntfs_attrib(int fd, uint32_t *attrib);
+
+/* Reopen path_fd (an O_PATH fd) with flags (O_RDONLY or O_RDWR, and
+ * O_NOCTTY ...) if and only if it is a regular file: fstat decides before
+ * anything is opened, so no device, FIFO or socket is ever opened.  The
+ * reopen goes through /proc/self/fd (no O_EMPTY_PATH in Linux), which
+ * opens the very dentry path_fd holds; the result is checked to be the
+ * same st_dev/st_ino anyway.  -EINVAL: not a regular file.  -ESTALE: not
+ * the same file.  -EOPNOTSUPP: no /proc/self/fd (procfs not mounted). */
+int loop_reopen_regular(int path_fd, int flags);
 
 /* Is fd on a FUSE file system (where loop with direct I/O has hung)? */
 int loop_fs_is_fuse(int fd);

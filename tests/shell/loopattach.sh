@@ -44,14 +44,25 @@ for q in /sys/block/loop*/queue/read_ahead_kb; do
 done
 ra_new=${ra_before[/sys/block/loop0/queue/read_ahead_kb]:-}
 touched=" "		# every device this test attached
+# A detached loop device may hold its backing file a moment longer (udev's
+# probe still has the device open: the kernel clears it at the last close),
+# so unmounting the host right after can fail with EBUSY: wait a little.
+umount_host() {
+	local i
+	for i in $(seq 50); do
+		umount "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	umount "$1"
+}
 cleanup() {
 	local d q
 	chattr -i "$tmp/immutable.img" 2>/dev/null
 	mountpoint -q "$tmp/ro" && umount "$tmp/ro"
-	mountpoint -q "$tmp/ntfs" 2>/dev/null && umount "$tmp/ntfs"
 	mountpoint -q "$tmp/btrfs" 2>/dev/null && umount "$tmp/btrfs"
 	mountpoint -q "$tmp/enc" 2>/dev/null && umount "$tmp/enc"
 	for d in $mine; do losetup -d "$d" 2>/dev/null; done
+	mountpoint -q "$tmp/ntfs" 2>/dev/null && umount_host "$tmp/ntfs"
 	touched="$touched$mine"
 	for q in "${!ra_before[@]}"; do
 		[ "$(cat "$q" 2>/dev/null)" = "${ra_before[$q]}" ] ||
@@ -126,6 +137,15 @@ ok $? "device is writable and writes reach the file"
 out=$("$ASAN" --associated "$img" 2>"$tmp/err")
 [ "$out" = "$dev" ]
 ok $? "--associated prints the device backed by the file"
+first=$dev
+att -- "$img"
+[ $rc -eq 1 ] && [ -z "$dev" ] && [ "$(backed_by "$img")" = 1 ] &&
+	grep -qx "loopattach: $img: already attached to $first (loopattach --detach $first first, or use that device)" "$tmp/err"
+ok $? "the same file again: refused (exit 1), naming the device it is on"
+att -- --read-only "$img"
+[ $rc -eq 1 ] && [ "$(backed_by "$img")" = 1 ] && grep -q "already attached to $first" "$tmp/err"
+ok $? "the same file again, --read-only: refused as well"
+dev=$first
 out=$("$ASAN" -j "$img" --root / 2>"$tmp/err")
 [ "$out" = "$dev" ]
 ok $? "-j with --root / finds it too"
@@ -272,16 +292,17 @@ race() {	# race ENV...: 8 attaches at once of 8 files
 	done
 	for d in $devs; do detach "$d"; done
 }
-for i in 1 2 3 4 5 6 7 8; do truncate -s 8M "$tmp/race$i.img"; done
+for i in 1 2 3 4 5 6 7 8; do truncate -s 8M "$tmp/race$i.img" "$tmp/lo$i.img"; done
 race X=1
 ok $rc "8 parallel attaches: all succeed, 8 distinct devices, each on its file"
 race LOOPATTACH_FORCE_LEGACY=1
 ok $rc "8 parallel attaches with LOOP_SET_FD: the same"
 # Against losetup, which does not take loop-control's lock: 8 of each at
-# once, so some of loopattach's LOOP_CONFIGURE calls really lose.
+# once, so some of loopattach's LOOP_CONFIGURE calls really lose.  losetup
+# gets files of its own: loopattach refuses a file already attached.
 for i in 1 2 3 4 5 6 7 8; do
 	"$ASAN" "$tmp/race$i.img" >"$tmp/mixed$i.out" 2>"$tmp/mixed$i.err" &
-	losetup -f --show "$tmp/race$i.img" >"$tmp/lo$i.out" 2>/dev/null &
+	losetup -f --show "$tmp/lo$i.img" >"$tmp/lo$i.out" 2>/dev/null &
 done
 wait
 rc=0
@@ -296,6 +317,17 @@ done
 cat "$tmp"/mixed?.out "$tmp"/lo?.out | sort | uniq -d | grep -q . && rc=1
 ok $rc "8 loopattach racing 8 losetup: all 8 attached, each on its file, no device shared"
 while read -r d; do detach "$d"; done < <(cat "$tmp"/mixed?.out "$tmp"/lo?.out)
+# One file, 8 attaches at once: the "already attached" question is asked
+# again under loop-control's lock, so exactly one wins.
+for i in 1 2 3 4 5 6 7 8; do
+	"$ASAN" "$tmp/race1.img" >"$tmp/same$i.out" 2>"$tmp/same$i.err" &
+done
+wait
+while read -r d; do mine="$mine$d "; done < <(cat "$tmp"/same?.out)
+[ "$(cat "$tmp"/same?.out | wc -l)" = 1 ] && [ "$(backed_by "$tmp/race1.img")" = 1 ] &&
+	[ "$(grep -l "already attached to $(cat "$tmp"/same?.out)" "$tmp"/same?.err | wc -l)" = 7 ]
+ok $? "8 attaches of one file at once: one device, 7 refused naming it"
+while read -r d; do detach "$d"; done < <(cat "$tmp"/same?.out)
 cat "$tmp"/race?.err "$tmp"/mixed?.err >"$tmp/err"
 for i in 1 2 3 4 5 6 7 8; do
 	[ -e "$(cat "$tmp/race$i.out")" ] || rc=1
@@ -344,9 +376,71 @@ refuse "a size not a multiple of 512" "not a multiple of 512" "$tmp/odd.img"
 [ "$(backed_by "$tmp/odd.img")" = 0 ]
 ok $? "nothing attached after a refusal"
 refuse "an offset past the end" "past the end" -o 64M "$img"
-refuse "a missing file" "No such file" "$tmp/missing.img"
-grep -q "^loopattach: $tmp/missing.img: " "$tmp/err"
-ok $? "messages name the file first"
+att -- "$tmp/missing.img"
+[ $rc -eq 3 ] && [ -z "$dev" ] &&
+	grep -qx "loopattach: $tmp/missing.img: no such file; check the path" "$tmp/err"
+ok $? "a missing file: exit 3 (its own status), message names the file first"
+"$ASAN" -j "$tmp/missing.img" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 3 ] && [ ! -s "$tmp/out" ] && grep -q "missing.img: no such file" "$tmp/err"
+ok $? "--associated on a missing file: exit 3 too"
+
+# -- nothing but a regular file is ever opened (issue 12) -------------------
+# Opening a device node runs its driver (a "b 7 222" node makes loop222
+# appear through the legacy autoload), a FIFO blocks, a socket fails oddly:
+# loopattach opens FILE with O_PATH only and looks at what it is first.
+# noopen WHAT PATH-SEEN ARGS...: refused (exit 1, "not a regular file"),
+# within 10 s, and strace shows PATH-SEEN opened with O_PATH only.
+noopen() {
+	local what=$1 seen=$2
+	shift 2
+	if command -v strace >/dev/null; then
+		timeout 10 strace -f -qq -e trace=open,openat,openat2 -o "$tmp/trace" \
+			"$PLAIN" "$@" >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		grep -F -- "$seen" "$tmp/trace" >"$tmp/opens"
+		[ $rc -eq 1 ] && [ ! -s "$tmp/out" ] && grep -q "not a regular file" "$tmp/err" &&
+			[ -s "$tmp/opens" ] && ! grep -v O_PATH "$tmp/opens" | grep -q . &&
+			! grep -q /proc/self/fd "$tmp/trace"
+		ok $? "$what: refused at once, opened with O_PATH only (strace)"
+		[ $rc -eq 0 ] && mine="$mine$(cat "$tmp/out") "
+	else
+		timeout 10 "$PLAIN" "$@" >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		[ $rc -eq 1 ] && grep -q "not a regular file" "$tmp/err"
+		ok $? "$what: refused at once (no strace: opens not checked)"
+	fi
+}
+mkdir -p "$tmp/nodes/host"
+mkfifo "$tmp/nodes/fifo"
+mknod "$tmp/nodes/null" c 1 3
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+	"$tmp/nodes/sock" 2>/dev/null ||
+	{ command -v nc >/dev/null && timeout 1 nc -lU "$tmp/nodes/sock"; }
+if [ -e /sys/block/loop222 ] || [ -e /dev/loop222 ]; then
+	skip "a block device node b 7 222 is not opened" "loop222 exists already"
+else
+	mknod "$tmp/nodes/blk" b 7 222
+	mknod "$tmp/nodes/host/blk" b 7 222
+	ln -s /blk "$tmp/nodes/host/devlink"
+	noopen "a block device node (b 7 222)" "$tmp/nodes/blk" "$tmp/nodes/blk"
+	noopen "a symlink inside --root to a block device node" '"/devlink"' \
+		--root "$tmp/nodes/host" /devlink
+	[ ! -e /sys/block/loop222 ] && [ ! -e /dev/loop222 ]
+	ok $? "no /sys/block/loop222 or /dev/loop222 appeared (nothing autoloaded)"
+	if [ -e /sys/block/loop222 ] && command -v python3 >/dev/null; then
+		# LOOP_CTL_REMOVE: take back what the old behaviour made.
+		python3 -c 'import fcntl, os
+fcntl.ioctl(os.open("/dev/loop-control", os.O_RDWR), 0x4C81, 222)' 2>/dev/null
+	fi
+fi
+noopen "a FIFO" "$tmp/nodes/fifo" "$tmp/nodes/fifo"
+noopen "a FIFO, --read-only" "$tmp/nodes/fifo" --read-only "$tmp/nodes/fifo"
+noopen "a character device (a copy of /dev/null)" "$tmp/nodes/null" "$tmp/nodes/null"
+if [ -S "$tmp/nodes/sock" ]; then
+	noopen "a socket" "$tmp/nodes/sock" "$tmp/nodes/sock"
+else
+	skip "a socket is not opened" "no python3 or nc to make one"
+fi
 
 cp "$img" "$tmp/immutable.img" && chattr +i "$tmp/immutable.img"
 refuse "an immutable file without --read-only" "--read-only" "$tmp/immutable.img"
@@ -413,6 +507,27 @@ else
 fi
 
 # -- FUSE host (ntfs-3g): direct I/O off by default --------------------------
+# The NTFS attributes as 8 hex digits (system.ntfs_attrib_be), and setting
+# them: setfattr/getfattr (attr) if installed, else python3.
+getntfsattr() {
+	if command -v getfattr >/dev/null; then
+		getfattr --absolute-names -n system.ntfs_attrib_be -e hex --only-values "$1" \
+			2>/dev/null | od -An -tx1 | tr -d ' \n'
+	else
+		python3 -c 'import os, sys
+print(os.getxattr(sys.argv[1], "system.ntfs_attrib_be").hex())' "$1" 2>/dev/null
+	fi
+}
+setntfsattr() {	# setntfsattr PATH HEX8
+	if command -v setfattr >/dev/null; then
+		setfattr -n system.ntfs_attrib_be -v "0x$2" "$1"
+	elif command -v python3 >/dev/null; then
+		python3 -c 'import os, sys
+os.setxattr(sys.argv[1], "system.ntfs_attrib_be", bytes.fromhex(sys.argv[2]))' "$1" "$2"
+	else
+		return 1
+	fi
+}
 if command -v ntfs-3g >/dev/null && command -v mkntfs >/dev/null &&
 	[ -e /dev/fuse ]; then
 	truncate -s 64M "$tmp/ntfs.img"
@@ -424,7 +539,38 @@ if command -v ntfs-3g >/dev/null && command -v mkntfs >/dev/null &&
 		[ $rc -eq 0 ] && [ "$(sys "$dev" dio)" = 0 ] && [ ! -s "$tmp/err" ]
 		ok $? "file on ntfs-3g (FUSE): attached with direct I/O off, no warning"
 		[ $rc -eq 0 ] && detach "$dev"
-		umount "$tmp/ntfs"
+		# NTFS compression through ntfs-3g: no statx attribute, no
+		# FIEMAP; only the system.ntfs_attrib_be xattr tells.  New
+		# files in a directory with the compressed attribute are
+		# compressed (ntfs-3g does it with 4 KiB clusters, as mkntfs
+		# makes them).
+		mkfs.ext4 -q -F "$tmp/small-ext4.img" 8M >/dev/null 2>&1
+		mkdir "$tmp/ntfs/c"
+		if setntfsattr "$tmp/ntfs/c" 00000800; then
+			dd if="$tmp/small-ext4.img" of="$tmp/ntfs/c/root.img" bs=1M \
+				status=none
+			dd if="$tmp/small-ext4.img" of="$tmp/ntfs/plain.img" bs=1M \
+				status=none
+			sync
+			a=$(getntfsattr "$tmp/ntfs/c/root.img")
+			[ $((0x${a:-0} & 0x800)) -ne 0 ]
+			ok $? "ntfs-3g compressed the new file (system.ntfs_attrib_be $a)"
+			refuse "a compressed file on ntfs-3g (system.ntfs_attrib_be)" \
+				"is compressed" "$tmp/ntfs/c/root.img"
+			grep -q 'compact /u' "$tmp/err" && grep -q 'Compress contents' "$tmp/err"
+			ok $? "the compressed message gives the Windows remedy"
+			att -- --read-only --root "$tmp/ntfs" /c/root.img
+			[ $rc -eq 1 ] && grep -q "is compressed" "$tmp/err"
+			ok $? "the compressed file through --root, --read-only: refused too"
+			att -- "$tmp/ntfs/plain.img"
+			[ $rc -eq 0 ] && [ "$(sys "$dev" backing_file)" = "$tmp/ntfs/plain.img" ]
+			ok $? "an uncompressed file on the same ntfs-3g volume attaches"
+			[ $rc -eq 0 ] && detach "$dev"
+		else
+			skip "a compressed file on ntfs-3g is refused" \
+				"no setfattr or python3 to set the compressed attribute"
+		fi
+		umount_host "$tmp/ntfs"
 	else
 		ok 1 "mkntfs and ntfs-3g make a FUSE host"
 	fi
@@ -441,6 +587,7 @@ ln -s /linux/root.img "$host/abs-good"
 ln -s "$tmp/secret.img" "$host/abs-escape"
 ln -s ../../../secret.img "$host/sub/deeper/rel-escape"
 ln -s ../../linux "$host/sub/deeper/rel-good"
+ln -s /linux/nowhere.img "$host/abs-dangling"
 for how in openat2 walk; do
 	envs=(X=1)
 	[ $how = walk ] && envs=(LOOPATTACH_FORCE_WALK=1)
@@ -454,8 +601,8 @@ for how in openat2 walk; do
 	for p in ../secret.img /../../secret.img abs-escape sub/deeper/rel-escape \
 		"sub/../../secret.img"; do
 		att "${envs[@]}" -- --root "$host" "$p"
-		[ $rc -eq 1 ] && [ "$(backed_by "$tmp/secret.img")" = 0 ]
-		ok $? "--root ($how): $p cannot reach the file outside the root"
+		[ $rc -eq 3 ] && [ "$(backed_by "$tmp/secret.img")" = 0 ]
+		ok $? "--root ($how): $p cannot reach the file outside the root (exit 3, no such file inside)"
 		[ $rc -eq 0 ] && detach "$dev"
 	done
 	att "${envs[@]}" -- --root "$host" --read-only /abs-good
@@ -463,6 +610,31 @@ for how in openat2 walk; do
 	[ -n "$dev" ] && [ "$out" = "$dev" ]
 	ok $? "--root ($how) with --associated finds the device"
 	[ $rc -eq 0 ] && detach "$dev"
+	# One resolution for every question the boot script asks: attach by
+	# the real path, then ask and attach through a symlink inside the root.
+	att "${envs[@]}" -- --root "$host" /linux/root.img
+	first=$dev
+	out=$(env "${envs[@]}" "$ASAN" --root "$host" -j /abs-good 2>"$tmp/err")
+	[ -n "$first" ] && [ "$out" = "$first" ]
+	ok $? "--root ($how): --associated through an absolute symlink in the root finds $first"
+	out=$(env "${envs[@]}" "$ASAN" --root "$host" -j sub/deeper/rel-good/root.img 2>"$tmp/err")
+	[ -n "$first" ] && [ "$out" = "$first" ]
+	ok $? "--root ($how): --associated through a relative symlink finds it too"
+	att "${envs[@]}" -- --root "$host" /abs-good
+	[ $rc -eq 1 ] && [ -z "$dev" ] && grep -q "already attached to $first" "$tmp/err" &&
+		[ "$(backed_by "$host/linux/root.img")" = 1 ]
+	ok $? "--root ($how): attach through the symlink refused, already attached to $first"
+	[ -n "$first" ] && detach "$first"
+	"$ASAN" --root "$host" -j /linux/missing.img >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 3 ] && [ ! -s "$tmp/out" ] &&
+		grep -qx "loopattach: /linux/missing.img: no such file inside $host" "$tmp/err"
+	ok $? "--root ($how): --associated on a missing path: exit 3, names it inside the root"
+	att "${envs[@]}" -- --root "$host" /abs-dangling
+	[ $rc -eq 3 ] && grep -qx "loopattach: /abs-dangling: no such file inside $host" "$tmp/err"
+	ok $? "--root ($how): attach of a dangling symlink: exit 3"
+	"$ASAN" --root "$host" -j /abs-escape >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 3 ] && [ ! -s "$tmp/out" ]
+	ok $? "--root ($how): --associated through a symlink leading outside: exit 3, not the outside file"
 done
 
 # -- usage -----------------------------------------------------------------

@@ -167,6 +167,107 @@ static void test_check_file(void)
 	rmdir(dir);
 }
 
+static void test_ntfs_attrib(void)
+{
+	static const unsigned char be[4] = { 0x00, 0x00, 0x08, 0x20 };
+	static const unsigned char le[4] = { 0x20, 0x08, 0x00, 0x00 };
+	static const unsigned char enc[4] = { 0x00, 0x00, 0x40, 0x20 };
+	uint32_t a = 0;
+
+	CHECK(loop_ntfs_attrib_decode(be, 4, true, &a) == 0 && a == 0x820,
+	      "ntfs_attrib_be 00 00 08 20 -> 0x820 (got %#x)", a);
+	a = 0;
+	CHECK(loop_ntfs_attrib_decode(le, 4, false, &a) == 0 && a == 0x820,
+	      "ntfs_attrib (little-endian) 20 08 00 00 -> 0x820 (got %#x)", a);
+	CHECK(loop_ntfs_attrib_decode(be, 3, true, &a) == -EINVAL &&
+	      loop_ntfs_attrib_decode(be, 0, true, &a) == -EINVAL &&
+	      loop_ntfs_attrib_decode(be, 5, false, &a) == -EINVAL,
+	      "ntfs_attrib of another length than 4: -EINVAL");
+	CHECK(loop_ntfs_attrib_decode(enc, 4, true, &a) == 0 && a == 0x4020 &&
+	      loop_ntfs_attrib_problems(a) == LOOP_FILE_ENCRYPTED,
+	      "ENCRYPTED 0x4000: encrypted");
+	CHECK(loop_ntfs_attrib_problems(0x820) == LOOP_FILE_COMPRESSED,
+	      "COMPRESSED 0x800 (with ARCHIVE): compressed");
+	CHECK(loop_ntfs_attrib_problems(0x4800) ==
+	      (LOOP_FILE_COMPRESSED | LOOP_FILE_ENCRYPTED),
+	      "both: both");
+	CHECK(loop_ntfs_attrib_problems(0x20) == 0 &&
+	      loop_ntfs_attrib_problems(0x220) == 0 &&
+	      loop_ntfs_attrib_problems(0x80) == 0,
+	      "ARCHIVE, SPARSE_FILE, NORMAL: no problem by themselves");
+	CHECK((loop_ntfs_attrib_problems(0xffffffff) & LOOP_FILE_REFUSE) ==
+	      (LOOP_FILE_COMPRESSED | LOOP_FILE_ENCRYPTED),
+	      "every flag set: only compressed and encrypted, both refused");
+}
+
+/* loop_reopen_regular opens nothing but a regular file. */
+static void test_reopen_regular(void)
+{
+	char dir[] = "/tmp/test-loop-reopen.XXXXXX", p[96];
+	struct stat st, st2;
+	int pfd, fd;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/f", dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd >= 0)
+		close(fd);
+	pfd = open(p, O_PATH | O_CLOEXEC);
+	fd = loop_reopen_regular(pfd, O_RDWR);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0 && fstat(pfd, &st2) == 0 &&
+	      st.st_ino == st2.st_ino && (fcntl(fd, F_GETFL) & O_ACCMODE) ==
+	      O_RDWR && (fcntl(fd, F_GETFD) & FD_CLOEXEC),
+	      "reopen a regular file O_RDWR: the same inode, read-write, "
+	      "close-on-exec (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	/* Renamed away and replaced after the O_PATH open: still the file
+	 * the O_PATH fd holds. */
+	{
+		char q[112];
+		int x;
+
+		snprintf(q, sizeof(q), "%s/moved", dir);
+		x = rename(p, q);
+		if (x == 0)
+			x = mkfifo(p, 0600);
+		fd = x == 0 ? loop_reopen_regular(pfd, O_RDONLY) : -1;
+		CHECK(fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		      st.st_ino == st2.st_ino,
+		      "reopen after the name was swapped for a FIFO: the "
+		      "original file, no hang");
+		if (fd >= 0)
+			close(fd);
+		unlink(p);
+		unlink(q);
+	}
+	if (pfd >= 0)
+		close(pfd);
+
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	pfd = mkfifo(p, 0600) == 0 ? open(p, O_PATH | O_CLOEXEC) : -1;
+	CHECK(pfd >= 0 && loop_reopen_regular(pfd, O_RDWR) == -EINVAL &&
+	      loop_reopen_regular(pfd, O_RDONLY) == -EINVAL,
+	      "a FIFO: -EINVAL, without blocking");
+	if (pfd >= 0)
+		close(pfd);
+	unlink(p);
+	pfd = open("/dev/null", O_PATH | O_CLOEXEC);
+	CHECK(loop_reopen_regular(pfd, O_RDWR) == -EINVAL,
+	      "a character device: -EINVAL");
+	if (pfd >= 0)
+		close(pfd);
+	pfd = open(dir, O_PATH | O_CLOEXEC);
+	CHECK(loop_reopen_regular(pfd, O_RDONLY) == -EINVAL,
+	      "a directory: -EINVAL");
+	if (pfd >= 0)
+		close(pfd);
+	rmdir(dir);
+}
+
 static void test_mismatch(void)
 {
 	struct loop_request req = { .offset = 1 << 20, .sizelimit = 16 << 20,
@@ -358,6 +459,30 @@ static void test_open_in_root(void)
 	      "walk refuses O_CREAT");
 	CHECK(what(loop_open_in_root_walk(root_fd, "linux/root.img", O_RDWR)) ==
 	      'I', "walk opens read-write");
+	/* O_PATH, as loopattach opens: both resolve a symlink to a FIFO
+	 * inside the root without opening it (no hang). */
+	snprintf(p, sizeof(p), "%s/root/fifo", tree);
+	if (mkfifo(p, 0600) == 0 && lnk("/fifo", "fifolink") == 0) {
+		int a = loop_open_in_root(root_fd, "fifolink", O_PATH);
+		int b = loop_open_in_root_walk(root_fd, "fifolink", O_PATH);
+		struct stat sa, sb;
+
+		CHECK(a >= 0 && b >= 0 && fstat(a, &sa) == 0 &&
+		      fstat(b, &sb) == 0 && S_ISFIFO(sa.st_mode) &&
+		      sa.st_ino == sb.st_ino &&
+		      loop_reopen_regular(a, O_RDWR) == -EINVAL,
+		      "O_PATH through a symlink in the root to a FIFO: found, "
+		      "not opened, not reopened");
+		if (a >= 0)
+			close(a);
+		if (b >= 0)
+			close(b);
+	} else {
+		CHECK(0, "make a FIFO and a symlink to it in the root tree");
+	}
+	CHECK(what(loop_open_in_root(root_fd, "abs", O_PATH)) == 'I' &&
+	      what(loop_open_in_root_walk(root_fd, "abs", O_PATH)) == 'I',
+	      "O_PATH through an absolute symlink: the image, both ways");
 	close(root_fd);
 }
 
@@ -369,6 +494,8 @@ int main(void)
 	test_block_size();
 	test_file_problems();
 	test_check_file();
+	test_ntfs_attrib();
+	test_reopen_regular();
 	test_mismatch();
 	test_open_in_root();
 	if (strncmp(tree, "/tmp/test-loop-root.", 20) == 0 &&
