@@ -32,12 +32,16 @@ fail_mount='if [ -f '"$work"'/mount-fail ] && echo "$*" | grep -Eq -- "$(cat '"$
 echo "mount: wrong fs type, bad option, bad superblock" >&2; exit 32; fi'
 stub mount "$fail_mount; TYPE=\$2; $record_mount"
 stub dmesg 'cat '"$work"'/dmesg 2>/dev/null'
-stub loopattach-detach ':' 
 stub ntfs-3g "TYPE=fuseblk; $record_mount"
 stub umount ':'
 stub modprobe 'exit 1'
 stub ntfsprobe 'exit $(cat '"$work"'/ntfsprobe-rc 2>/dev/null || echo 0)'
-stub loopattach 'case "$1" in --associated) exit 1;; esac; echo /dev/loop7'
+# loopattach: exit 3 for a file missing inside --root, else as $work/stub.* say.
+attach_stub_head='root=; prev=; for a; do [ "$prev" = --root ] && root=$a; prev=$a; done; eval "f=\${$#}"
+[ "$1" = --detach ] && exit 0
+[ -e "$root$f" ] || { echo "loopattach: $f: no such file inside $root" >&2; exit 3; }'
+stub loopattach "$attach_stub_head"'
+case "$*" in *--associated*) exit 1;; esac; echo /dev/loop7'
 
 reset() {
 	rm -f "$work/calls" "$work/mounts" "$work/mount-opts" "$work/ntfsprobe-rc" \
@@ -139,6 +143,21 @@ out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro')
 [ $? = 1 ] && ! grep -Eq '^(mount|ntfs-3g) ' "$work/calls"
 tap $? "a corrupt volume is refused even with loopboot.ro"
 
+# --- FAT and exFAT hosts: the same gate -----------------------------------------------
+for t in vfat exfat; do
+	reset
+	echo 15 >"$work/ntfsprobe-rc"
+	out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw' "$t")
+	[ $? = 1 ] && grep -q '^ntfsprobe /dev/sda2' "$work/calls" && ! grep -Eq '^(mount|ntfs-3g) ' "$work/calls" &&
+		printf '%s' "$out" | grep -q 'loopboot: /dev/sda2: not mounted, nothing was written'
+	tap $? "a $t host ntfsprobe refuses is not mounted (got: $out)"
+	reset
+	echo 14 >"$work/ntfsprobe-rc"
+	premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro' "$t" >/dev/null
+	grep -q "^mount -t $t -o ro /dev/sda2 $work/run/host" "$work/calls" && grep -q -- '--read-only' "$work/calls"
+	tap $? "loopboot.ro: a $t host Windows keeps open is mounted read-only"
+done
+
 # --- other hosts, bad paths, missing files --------------------------------------------
 reset
 premount 'root=/dev/sda2 loop=/linux/root.img rootflags=noatime' ext4 >/dev/null
@@ -157,13 +176,19 @@ out=$(premount 'root=/dev/sda2 loop=linux/root.img' ext4)
 tap $? "a relative loop= path is refused before any attach (got: $out)"
 
 reset
-stub loopattach 'case "$1" in --associated) exit 1;; esac; echo "loopattach: /x/root.img: file is empty" >&2; exit 1'
+stub loopattach "$attach_stub_head"'
+case "$*" in *--associated*) exit 1;; esac; echo "loopattach: /x/root.img: file is empty" >&2; exit 1'
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img' ext4)
 [ $? = 1 ] && printf '%s' "$out" | grep -q 'file is empty' && printf '%s' "$out" | grep -q 'cannot attach'
 tap $? "an attach failure passes loopattach's message on (got: $out)"
 grep -q "^umount $work/run/host" "$work/calls"
 tap $? "after a failure the host is unmounted again, so a reboot leaves it closed"
-stub loopattach 'case "$1" in --associated) exit 1;; esac; echo /dev/loop7'
+# loopattach: exit 3 for a file missing inside --root, else as $work/stub.* say.
+attach_stub_head='root=; prev=; for a; do [ "$prev" = --root ] && root=$a; prev=$a; done; eval "f=\${$#}"
+[ "$1" = --detach ] && exit 0
+[ -e "$root$f" ] || { echo "loopattach: $f: no such file inside $root" >&2; exit 3; }'
+stub loopattach "$attach_stub_head"'
+case "$*" in *--associated*) exit 1;; esac; echo /dev/loop7'
 
 reset
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img' unknown)
@@ -200,6 +225,31 @@ premount "root=/dev/sda2 loop=/linux/root.img \"loopflags=a'b\$(touch $work/pwne
 	[ "$ROOTFLAGS" = "-o a'b\$(touch $work/pwned)" ]
 ) && [ ! -e "$work/pwned" ]
 tap $? "loopflags= with quotes and \$( ) reaches ROOTFLAGS intact and runs nothing"
+
+# --- one resolution of loop= for every check: loopattach's, inside the host ----------
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img' ext4)
+grep -q -- "^loopattach --root $work/run/host --associated /linux/root.img" "$work/calls" &&
+	! grep -q -- "^loopattach --associated" "$work/calls"
+tap $? "'already attached?' is asked through --root, as the attach resolves loop="
+stub loopattach "$attach_stub_head"'
+case "$*" in *--associated*) echo /dev/loop3; exit 0;; esac; echo /dev/loop7'
+reset
+premount 'root=/dev/sda2 loop=/linux/root.img' ext4 >/dev/null
+(
+	# shellcheck disable=SC1091
+	. "$work/param.conf"
+	[ "$ROOT" = /dev/loop3 ]
+) && ! grep -q -- "^loopattach --root $work/run/host /linux/root.img" "$work/calls"
+tap $? "a file attached already (by hand, or an earlier try) is used, not attached twice"
+stub loopattach "$attach_stub_head"'
+case "$*" in *--associated*) exit 1;; esac; echo /dev/loop7'
+reset
+mkdir -p "$work/run/host/linux"
+ln -s /nonexistent "$work/run/host/linux/link.img"
+out=$(premount 'root=/dev/sda2 loop=/linux/link.img' ext4)
+[ $? = 1 ] && printf '%s' "$out" | grep -q 'link.img: no such file on the host partition'
+tap $? "a symlink on the host leading nowhere inside it is a missing file (got: $out)"
 
 # --- idempotent: a retry after the panic shell reuses the mount ---------------------------
 reset
