@@ -153,6 +153,7 @@ for t in vfat exfat; do
 	tap $? "a $t host ntfsprobe refuses is not mounted (got: $out)"
 	reset
 	echo 14 >"$work/ntfsprobe-rc"
+	printf 'nodev\tproc\n\text4\n\t%s\n' "$t" >"$work/filesystems"
 	premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro' "$t" >/dev/null
 	grep -q "^mount -t $t -o ro /dev/sda2 $work/run/host" "$work/calls" && grep -q -- '--read-only' "$work/calls"
 	tap $? "loopboot.ro: a $t host Windows keeps open is mounted read-only"
