@@ -160,6 +160,7 @@ lb_assemble_disk() {
 
 # lb_boot KVER DISK LOG CMDLINE...: boot under QEMU (TCG), serial console to
 # LOG; returns when the guest powers off, panics (panic=-1) or times out.
+# LB_DISK2, when set, is a second disk (vdb).
 lb_boot() {
 	local kver=$1 disk=$2 log=$3 initrd
 	shift 3
@@ -167,6 +168,7 @@ lb_boot() {
 	timeout "${LB_BOOT_TIMEOUT:-240}" qemu-system-x86_64 -accel tcg -m 768 -smp 1 \
 		-display none -monitor none -serial "file:$log" -no-reboot \
 		-drive "file=$disk,format=raw,if=virtio" \
+		${LB_DISK2:+-drive "file=$LB_DISK2,format=raw,if=virtio"} \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 $*" </dev/null
 }
