@@ -1,6 +1,6 @@
 #!/bin/bash
 # The boot logic has what it runs on: the hook refuses to build an image
-# without busybox (BUSYBOX=n), whose grep, sed, awk, head, tr and pidof the
+# without busybox (BUSYBOX=n), whose grep, awk, head, tr and pidof the
 # boot scripts need, and says which setting and what to do; with BUSYBOX=y
 # the image builds and holds those tools; a hook left behind by a removed
 # package stays inert whatever BUSYBOX says.
@@ -59,7 +59,7 @@ build "$c"
 rc=$?
 [ $rc != 0 ] && [ ! -s "$c.img" ]
 tap $? "BUSYBOX=n: mkinitramfs fails (exit $rc), no image"
-says "$c.log" "E: loopboot: BUSYBOX=n in $c/initramfs.conf: loopboot's boot scripts need busybox's grep, sed, awk"
+says "$c.log" "E: loopboot: BUSYBOX=n in $c/initramfs.conf: loopboot's boot scripts need busybox's grep, awk, head, tr, pidof"
 tap $? "BUSYBOX=n: the hook names the setting and its file"
 says "$c.log" "set BUSYBOX=auto or y there, or remove loopboot"
 tap $? "BUSYBOX=n: the hook says the remedy"
