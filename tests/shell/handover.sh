@@ -243,5 +243,13 @@ rc=$?
 [ $rc = 1 ] && [ ! -e "$work/refused" ] && [ ! -e "$work/pwned" ]
 tap $? "loopboot_write_vars refuses a bad name and writes nothing (rc $rc: $msg)"
 
+# Its own variables cannot be read by name (they hold its state), only given
+# as NAME=VALUE.
+out=$(sh -c '. "$1"; _lb_wval=mine; loopboot_write_vars "$2" replace _lb_wval &&
+	exit 1; loopboot_write_vars "$2" replace "_lb_wval=$_lb_wval" || exit 1
+	_lb_wval=; . "$2"; printf %s "$_lb_wval"' sh "$funcs" "$work/own" 2>&1)
+[ "$out" = mine ]
+tap $? "loopboot_write_vars: its own _lb_wval refused by NAME, written as NAME=VALUE (got: $out)"
+
 echo "1..$n"
 [ "$failed" = 0 ]
