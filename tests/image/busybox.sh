@@ -90,6 +90,26 @@ if [ $rc = 0 ]; then
 	done
 	[ -z "$missing" ] && printf '%s\n' "$list" | grep -qx scripts/loopboot-functions
 	tap $? "BUSYBOX=y: the image holds the boot logic and its tools${missing:+ (missing:$missing)}"
+
+	# The image's own sh (busybox) writes param.conf-style lines with the
+	# boot logic's writer and reads them back exactly.
+	root=$work/unpacked
+	mkdir -p "$root"
+	unmkinitramfs "$c.img" "$root" 2>/dev/null
+	[ -d "$root/main" ] && root=$root/main
+	mkdir -p "$root/tmp" "$root/dev"
+	[ -e "$root/dev/null" ] || mknod -m 666 "$root/dev/null" c 1 3 # devtmpfs at boot
+	printf '%s' $'noatime\\c it\'s "x" $(y) `z`\n\n' >"$root/tmp/value"
+	# shellcheck disable=SC2016 # for the image's shell
+	out=$(chroot "$root" /bin/sh -c '
+		v=$(cat /tmp/value; printf x); v=${v%x}
+		. /scripts/loopboot-functions
+		loopboot_write_vars /tmp/param.conf append ROOTFLAGS="$v" readonly=y || exit 1
+		ROOTFLAGS= readonly=
+		. /tmp/param.conf
+		printf %s "$ROOTFLAGS" >/tmp/got
+		cmp /tmp/value /tmp/got && [ "$readonly" = y ]' 2>&1)
+	tap $? "BUSYBOX=y: in the image, /bin/sh writes and reads back a hostile value${out:+ ($out)}"
 fi
 
 # --- a removed package's hook stays inert -------------------------------------------
