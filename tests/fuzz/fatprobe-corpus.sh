@@ -27,17 +27,17 @@ seed() {
 	size=$(stat -c %s "$img")
 	{
 		printf 'NTFZ'
-		printf "$(le 8 "$size")"
+		printf '%b' "$(le 8 "$size")"
 		printf '\x09'
 		for blk in "$@"; do
-			printf "$(le 4 "$blk")$(le 2 1)\\x00"
+			printf '%b\x00' "$(le 4 "$blk")$(le 2 1)"
 			dd if="$img" bs=512 skip="$blk" count=1 status=none
 		done
 	} >"$out/$name"
 }
 
 # poke IMG OFFSET BYTES...: writes the bytes (printf escapes) at OFFSET
-poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+poke() { printf '%b' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
 truncate -s 1M "$tmp/f12.img" && mkfs.vfat -F 12 "$tmp/f12.img" >/dev/null
 truncate -s 16M "$tmp/f16.img" && mkfs.vfat -F 16 "$tmp/f16.img" >/dev/null

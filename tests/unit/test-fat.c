@@ -4,6 +4,7 @@
  * safe, and never overflow: UBSan watches). */
 #include "check.h"
 #include "fat.h"
+#include "../fuzz/ntfz.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -534,6 +535,49 @@ static void test_probe(void)
 	free(img);
 }
 
+/* The fuzz seeds (tests/fuzz/fatprobe-corpus.sh) reach the states they
+ * are named after: the fuzzer starts from every verdict. */
+static void test_seeds(void)
+{
+	static const struct { const char *name; enum fat_state want; } seeds[] = {
+		{ "fat12-clean", FAT_SAFE }, { "fat16-clean", FAT_SAFE },
+		{ "fat32-clean", FAT_SAFE }, { "exfat-clean", FAT_SAFE },
+		{ "fat16-boot-dirty", FAT_DIRTY }, { "fat16-not-clean", FAT_DIRTY },
+		{ "fat32-boot-dirty", FAT_DIRTY }, { "fat32-not-clean", FAT_DIRTY },
+		{ "exfat-dirty-media-failure", FAT_DIRTY },
+	};
+	static struct ntfz z;
+	static uint8_t buf[1 << 16];
+	struct fat_result r;
+	struct ntfs_dev dev;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		char path[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "tests/fuzz/corpus/fuzz-fatprobe/%s",
+			 seeds[i].name);
+		f = fopen(path, "rb");
+		n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+		if (f)
+			fclose(f);
+		CHECK(n > 0, "seed %s: read %s (run from the top of the tree)",
+		      seeds[i].name, path);
+		if (!n)
+			continue;
+		ntfz_parse(&z, buf, n);
+		dev.read = ntfz_read;
+		dev.ctx = &z;
+		dev.size = z.size;
+		dev.block_size = z.block_size;
+		CHECK(fat_probe(&dev, &r) == 0 && r.state == seeds[i].want,
+		      "seed %s: %s (%s: %s)", seeds[i].name,
+		      fat_state_name(seeds[i].want), fat_state_name(r.state),
+		      r.detail);
+	}
+}
+
 int main(void)
 {
 	test_clean();
@@ -542,5 +586,6 @@ int main(void)
 	test_hostile_fat();
 	test_hostile_exfat();
 	test_probe();
+	test_seeds();
 	return check_done();
 }
