@@ -73,8 +73,8 @@ static const char usage[] =
 "Exit status: 0 NTFS, FAT or exFAT, safe to mount read-write; 12 none of\n"
 "them; 13 corrupt; 14 hibernated or Fast Startup (for FAT and exFAT: a\n"
 "Windows NTFS volume is); 15 dirty, unclean journal, or not cleanly\n"
-"unmounted; 16 BitLocker; 2 usage error, or DEVICE (or a WINDEV given)\n"
-"cannot be opened or read.\n";
+"unmounted; 16 BitLocker; 2 usage error, DEVICE cannot be opened or read,\n"
+"or a WINDEV given cannot be opened.\n";
 
 static int exit_code(enum ntfs_state s)
 {
@@ -299,6 +299,8 @@ static void companion_scan(const struct stat *self, struct companion *c)
 		if (sscanf(line, " %u %u %llu %199s", &maj, &min, &blocks,
 			   name) != 4 || blocks < 2)
 			continue;	/* header, or an extended partition */
+		if (maj == 2)
+			continue;	/* a floppy drive stalls without a disk */
 		for (p = name; *p; p++)
 			if (*p == '!')	/* cciss!c0d0 is /dev/cciss/c0d0 */
 				*p = '/';
@@ -450,10 +452,10 @@ int main(int argc, char **argv)
 			rc = EXIT_HIBERNATED;
 			state = ntfs_state_name(comp.state);
 			snprintf(fdetail, sizeof(fdetail),
-				 "Windows on %s is hibernated%s (%s); it keeps "
-				 "its FAT and exFAT volumes open too%s%s",
+				 "Windows on %s is hibernated%s; it keeps its "
+				 "FAT and exFAT volumes open too (%s: %s)%s%s",
 				 comp.path, comp.state == NTFS_FAST_STARTUP ?
-				 " (Fast Startup)" : "", comp.detail,
+				 " (Fast Startup)" : "", comp.path, comp.detail,
 				 fres.state != FAT_SAFE ? "; this volume: " : "",
 				 fres.state != FAT_SAFE ? fres.detail : "");
 		} else {
