@@ -154,6 +154,26 @@ check "FAT16 with a FAT too small" "$tmp/x.img" 13 corrupt $NS
 cp "$tmp/f32.img" "$tmp/x.img" && truncate -s 32M "$tmp/x.img"
 check "FAT32 truncated" "$tmp/x.img" 13 corrupt $NS
 
+# 4096-byte sectors: the FAT is found in sectors of the boot sector's size.
+truncate -s 300M "$tmp/s32.img" && mkfs.vfat -S 4096 -s 1 -F 32 "$tmp/s32.img" >/dev/null
+check "FAT32, 4096-byte sectors, clean" "$tmp/s32.img" 0 safe $NS
+cp "$tmp/s32.img" "$tmp/x.img"
+poke "$tmp/x.img" $(($(u16 "$tmp/s32.img" 14) * 4096 + 7)) '\x07'
+check "FAT32, 4096-byte sectors, FAT[1] bit 27 clear" "$tmp/x.img" 15 dirty $NS
+# ... and through a read-only loop device with 4096-byte blocks, where
+# size and block size come from the kernel.
+if l=$(losetup -r -f --show -b 4096 "$tmp/x.img" 2>/dev/null); then
+	"$P" $NS "$l" >/dev/null 2>&1
+	rc=$?
+	losetup -d "$l"
+	ok $((rc != 15)) "FAT32 FAT[1] bit 27 clear, on a 4096-byte-block loop device: 15 (got $rc)"
+else
+	skip "FAT32 on a loop device" "cannot set up a loop device here"
+fi
+truncate -s 32M "$tmp/s16.img" && mkfs.vfat -S 4096 -s 1 -F 16 "$tmp/s16.img" >/dev/null
+check "FAT16, 4096-byte sectors, clean" "$tmp/s16.img" 0 safe $NS
+rm -f "$tmp/s32.img" "$tmp/x.img"
+
 # --- the Windows (NTFS) companion ---------------------------------------
 # ntfs NAME [SIGNATURE]: $tmp/ntfs-NAME.img, with a hiberfil.sys whose
 # first page starts with SIGNATURE when given
