@@ -1,10 +1,12 @@
 /* ntfsprobe: may this Windows volume be mounted read-write right now?
  *
- * Runs before any read-write mount of an NTFS host: a hibernated, Fast
- * Startup, dirty or unclean volume mounted read-write loses the user's
- * Windows session or data.  Opens the device read-only and never writes.
- * The judgement itself is in lib/ntfs.c; see ntfsprobe(8).
+ * Runs before any read-write mount of an NTFS, FAT or exFAT host: a
+ * hibernated, Fast Startup, dirty or unclean volume mounted read-write
+ * loses the user's Windows session or data.  Opens the devices read-only
+ * and never writes.  The judgements themselves are in lib/ntfs.c and
+ * lib/fat.c; see ntfsprobe(8).
  */
+#include "fat.h"
 #include "msg.h"
 #include "ntfs.h"
 
@@ -28,7 +30,7 @@
 enum {
 	EXIT_SAFE = 0,
 	EXIT_USAGE = 2,		/* also: device cannot be opened or read */
-	EXIT_NOT_NTFS = 12,
+	EXIT_NOT_NTFS = 12,	/* neither NTFS nor FAT/exFAT */
 	EXIT_CORRUPT = 13,
 	EXIT_HIBERNATED = 14,	/* also Fast Startup */
 	EXIT_DIRTY = 15,	/* also an unclean journal */
@@ -36,26 +38,43 @@ enum {
 };
 
 static const char usage[] =
-"Usage: ntfsprobe [--export] DEVICE\n"
+"Usage: ntfsprobe [--export] [--windows WINDEV]... [--no-windows-scan] DEVICE\n"
 "\n"
-"Identifies the file system on DEVICE (with libblkid) and, for NTFS, says\n"
-"whether a read-write mount is safe: Windows must not be hibernated or\n"
-"kept open by Fast Startup, the journal must be clean and the volume not\n"
-"marked dirty.  DEVICE is opened read-only; nothing is ever written.\n"
+"Identifies the file system on DEVICE (with libblkid) and, for NTFS, FAT\n"
+"(FAT12/16/32) and exFAT, says whether a read-write mount is safe.  NTFS:\n"
+"Windows must not be hibernated or kept open by Fast Startup (hiberfil.sys,\n"
+"$LogFile), the journal must be clean and the volume not marked dirty.\n"
+"FAT and exFAT: the volume must not be marked dirty or not cleanly\n"
+"unmounted (boot sector dirty bit; FAT16/32 FAT[1] clean-shutdown and\n"
+"hard-error bits; exFAT VolumeDirty and MediaFailure), and no Windows NTFS\n"
+"volume of this machine may be hibernated or kept by Fast Startup: such a\n"
+"Windows keeps its FAT and exFAT volumes open too, even unmarked.  Every\n"
+"device is opened read-only; nothing is ever written.\n"
 "\n"
-"  -e, --export   print KEY='VALUE' lines for sh's eval: TYPE, UUID, LABEL\n"
-"                 (as blkid reports them, empty when none), NTFS_STATE (safe,\n"
-"                 not-ntfs, corrupt, hibernated, fast-startup, dirty,\n"
-"                 unclean-journal, bitlocker) and NTFS_DETAIL (one line)\n"
-"  -h, --help     this text\n"
-"  -V, --version  the version\n"
+"  -e, --export          print KEY='VALUE' lines for sh's eval: TYPE, UUID,\n"
+"                        LABEL (as blkid reports them, empty when none),\n"
+"                        NTFS_STATE (safe, not-ntfs, corrupt, hibernated,\n"
+"                        fast-startup, dirty, unclean-journal, bitlocker),\n"
+"                        NTFS_DETAIL (one line), then STATE and DETAIL: the\n"
+"                        verdict for every type (as NTFS_STATE for NTFS;\n"
+"                        safe, dirty, corrupt, hibernated, fast-startup for\n"
+"                        FAT and exFAT; unchecked for anything else)\n"
+"  -w, --windows WINDEV  for a FAT or exFAT DEVICE: the NTFS volume(s) whose\n"
+"                        hibernation to check (repeatable), instead of every\n"
+"                        NTFS volume in /proc/partitions\n"
+"      --no-windows-scan for a FAT or exFAT DEVICE: check no NTFS volume\n"
+"  -h, --help            this text\n"
+"  -V, --version         the version\n"
 "\n"
 "Without --export an unsafe verdict is explained on stderr with what to do\n"
-"in Windows; with --export too, except for not-ntfs.\n"
+"in Windows; with --export too, except for not-ntfs/unchecked.  For FAT\n"
+"and exFAT, NTFS_STATE stays not-ntfs: read STATE or the exit status.\n"
 "\n"
-"Exit status: 0 NTFS, safe to mount read-write; 12 not NTFS; 13 NTFS but\n"
-"corrupt; 14 hibernated or Fast Startup; 15 dirty or unclean journal;\n"
-"16 BitLocker; 2 usage error, or DEVICE cannot be opened or read.\n";
+"Exit status: 0 NTFS, FAT or exFAT, safe to mount read-write; 12 none of\n"
+"them; 13 corrupt; 14 hibernated or Fast Startup (for FAT and exFAT: a\n"
+"Windows NTFS volume is); 15 dirty, unclean journal, or not cleanly\n"
+"unmounted; 16 BitLocker; 2 usage error, DEVICE cannot be opened or read,\n"
+"or a WINDEV given cannot be opened.\n";
 
 static int exit_code(enum ntfs_state s)
 {
@@ -200,27 +219,151 @@ static void export(const char *key, const char *v)
 	puts("'");
 }
 
+/* An open device with its size and block size, read through fd_read. */
+struct vol {
+	struct fd_dev fdd;
+	struct ntfs_dev dev;
+	struct stat st;
+	int opened;		/* open() worked: the size is what failed */
+};
+
+/* 0, or a negative errno (then nothing is left open). */
+static int vol_open(const char *path, struct vol *v)
+{
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	v->fdd.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (v->fdd.fd < 0)
+		return -errno;
+	v->opened = 1;
+	v->dev.read = fd_read;
+	v->dev.ctx = &v->fdd;
+	err = dev_geometry(v->fdd.fd, &v->dev.size, &v->dev.block_size);
+	if (!err && fstat(v->fdd.fd, &v->st))
+		err = -errno;
+	if (err) {
+		close(v->fdd.fd);
+		v->fdd.fd = -1;
+	}
+	return err;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	if (S_ISBLK(a->st_mode) && S_ISBLK(b->st_mode))
+		return a->st_rdev == b->st_rdev;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* What the Windows (NTFS) volumes of this machine say about a FAT or
+ * exFAT DEVICE: the first one hibernated or kept by Fast Startup. */
+struct companion {
+	char path[256];
+	enum ntfs_state state;		/* NTFS_SAFE: none found */
+	char detail[512];
+};
+
+/* Judges one NTFS volume; 1 when it is hibernated or Fast Startup (and
+ * *c filled).  Unreadable, BitLocker, damaged, dirty or not NTFS at all:
+ * 0, silently: only a Windows that is asleep keeps FAT volumes open, and
+ * one we cannot read tells nothing. */
+static int companion_check(const char *path, const struct vol *v,
+			   struct companion *c)
+{
+	struct ntfs_result res;
+
+	if (ntfs_probe(&v->dev, &res))
+		return 0;
+	if (res.state != NTFS_HIBERNATED && res.state != NTFS_FAST_STARTUP)
+		return 0;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->state = res.state;
+	snprintf(c->detail, sizeof(c->detail), "%s", res.detail);
+	return 1;
+}
+
+/* Every block device in /proc/partitions but DEVICE itself. */
+static void companion_scan(const struct stat *self, struct companion *c)
+{
+	FILE *f = fopen("/proc/partitions", "re");
+	char line[256], name[200], path[256];
+	unsigned maj, min;
+	unsigned long long blocks;
+	struct vol v;
+	char *p;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %u %u %llu %199s", &maj, &min, &blocks,
+			   name) != 4 || blocks < 2)
+			continue;	/* header, or an extended partition */
+		if (maj == 2)
+			continue;	/* a floppy drive stalls without a disk */
+		for (p = name; *p; p++)
+			if (*p == '!')	/* cciss!c0d0 is /dev/cciss/c0d0 */
+				*p = '/';
+		snprintf(path, sizeof(path), "/dev/%s", name);
+		if (vol_open(path, &v))
+			continue;
+		if (!same_file(self, &v.st) && companion_check(path, &v, c)) {
+			close(v.fdd.fd);
+			break;
+		}
+		close(v.fdd.fd);
+	}
+	fclose(f);
+}
+
+static const char *fat_remedy(const struct fat_result *r)
+{
+	if (r->state == FAT_CORRUPT)
+		return remedy(NTFS_CORRUPT);
+	if (r->flags & (FAT_FLAG_MEDIA_FAILURE | FAT_FLAG_HARD_ERROR))
+		return "run 'chkdsk /f /r X:' in Windows (X: this volume) and "
+		       "check the disk's health";
+	return remedy(NTFS_DIRTY);
+}
+
 int main(int argc, char **argv)
 {
+	enum { OPT_NO_SCAN = 256 };
 	static const struct option longopts[] = {
 		{ "export", no_argument, NULL, 'e' },
+		{ "windows", required_argument, NULL, 'w' },
+		{ "no-windows-scan", no_argument, NULL, OPT_NO_SCAN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ntfs_result res;
-	struct ntfs_dev dev;
-	struct fd_dev fdd;
+	struct fat_result fres;
+	struct companion comp;
+	struct vol vol;
 	struct ident id;
-	const char *path, *fix;
-	int c, exp = 0, err, rc;
+	const char *path, *fix, *state, *detail, *kind = NULL;
+	static const char *windows[64];
+	int c, exp = 0, scan = 1, nwin = 0, err, rc, i;
+	int is_fat;
+	char fdetail[1536];
 
 	msg_init(argv[0]);
 	opterr = 0;	/* one message, ours */
-	while ((c = getopt_long(argc, argv, "ehV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ew:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			exp = 1;
+			break;
+		case 'w':
+			if (nwin == (int)(sizeof(windows) / sizeof(windows[0]))) {
+				msg_error(optarg, "too many --windows volumes");
+				return EXIT_USAGE;
+			}
+			windows[nwin++] = optarg;
+			break;
+		case OPT_NO_SCAN:
+			scan = 0;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -229,7 +372,9 @@ int main(int argc, char **argv)
 			printf("ntfsprobe (loopboot) %s\n", LOOPBOOT_VERSION);
 			return 0;
 		default:
-			msg_error(argv[optind - 1], "unknown option (see --help)");
+			msg_error(argv[optind - 1], optopt == 'w' ?
+				  "needs a device (see --help)" :
+				  "unknown option (see --help)");
 			return EXIT_USAGE;
 		}
 	}
@@ -238,24 +383,19 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	path = argv[optind];
-	fdd.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fdd.fd < 0) {
-		msg_errno(path, -errno, "cannot open; check the device exists");
+	err = vol_open(path, &vol);
+	if (err && !vol.opened) {
+		msg_errno(path, err, "cannot open; check the device exists");
 		return EXIT_USAGE;
 	}
-	memset(&dev, 0, sizeof(dev));
-	dev.read = fd_read;
-	dev.ctx = &fdd;
-	err = dev_geometry(fdd.fd, &dev.size, &dev.block_size);
 	if (err) {
 		msg_errno(path, err, "cannot get its size; is it a block device or an image file?");
-		close(fdd.fd);
 		return EXIT_USAGE;
 	}
-	identify(fdd.fd, &id);
-	err = ntfs_probe(&dev, &res);
-	close(fdd.fd);
+	identify(vol.fdd.fd, &id);
+	err = ntfs_probe(&vol.dev, &res);
 	if (err) {
+		close(vol.fdd.fd);
 		msg_errno(path, err, "cannot read the device");
 		return EXIT_USAGE;
 	}
@@ -268,17 +408,88 @@ int main(int argc, char **argv)
 	if (res.state == NTFS_NOT_NTFS && id.type[0])
 		snprintf(res.detail, sizeof(res.detail),
 			 "not NTFS: the file system is %s", id.type);
+	is_fat = res.state == NTFS_NOT_NTFS &&
+		 (!strcmp(id.type, "vfat") || !strcmp(id.type, "exfat"));
 	rc = exit_code(res.state);
+	state = res.state == NTFS_NOT_NTFS ? "unchecked" : ntfs_state_name(res.state);
+	detail = res.detail;
+	memset(&comp, 0, sizeof(comp));
+	if (is_fat) {
+		err = fat_probe(&vol.dev, &fres);
+		if (err) {
+			close(vol.fdd.fd);
+			msg_errno(path, err, "cannot read the device");
+			return EXIT_USAGE;
+		}
+		if (fres.state == FAT_NOT_FAT) {
+			/* blkid saw FAT where we see none: fail closed. */
+			fres.state = FAT_CORRUPT;
+			snprintf(fres.detail, sizeof(fres.detail),
+				 "libblkid reports %s, but the boot sector is "
+				 "not one ntfsprobe accepts", id.type);
+		}
+		kind = fres.state == FAT_CORRUPT ?
+		       (!strcmp(id.type, "exfat") ? "exFAT" : "FAT") :
+		       fat_kind_name(fres.kind);
+		/* The Windows volumes: named ones must open (a typo must
+		 * not pass for "not hibernated"); scanned ones may not. */
+		for (i = 0; i < nwin && comp.state == NTFS_SAFE; i++) {
+			struct vol w;
+
+			err = vol_open(windows[i], &w);
+			if (err) {
+				close(vol.fdd.fd);
+				msg_errno(windows[i], err, "cannot open this --windows volume; check the device exists");
+				return EXIT_USAGE;
+			}
+			if (!same_file(&vol.st, &w.st))
+				companion_check(windows[i], &w, &comp);
+			close(w.fdd.fd);
+		}
+		if (!nwin && scan)
+			companion_scan(&vol.st, &comp);
+		if (comp.state != NTFS_SAFE) {
+			rc = EXIT_HIBERNATED;
+			state = ntfs_state_name(comp.state);
+			snprintf(fdetail, sizeof(fdetail),
+				 "Windows on %s is hibernated%s; it keeps its "
+				 "FAT and exFAT volumes open too (%s: %s)%s%s",
+				 comp.path, comp.state == NTFS_FAST_STARTUP ?
+				 " (Fast Startup)" : "", comp.path, comp.detail,
+				 fres.state != FAT_SAFE ? "; this volume: " : "",
+				 fres.state != FAT_SAFE ? fres.detail : "");
+		} else {
+			rc = fres.state == FAT_SAFE ? EXIT_SAFE :
+			     fres.state == FAT_DIRTY ? EXIT_DIRTY : EXIT_CORRUPT;
+			state = fat_state_name(fres.state);
+			snprintf(fdetail, sizeof(fdetail), "%s", fres.detail);
+		}
+		detail = fdetail;
+	}
+	close(vol.fdd.fd);
 	if (exp) {
 		export("TYPE", id.type);
 		export("UUID", id.uuid);
 		export("LABEL", id.label);
 		export("NTFS_STATE", ntfs_state_name(res.state));
 		export("NTFS_DETAIL", res.detail);
+		export("STATE", state);
+		export("DETAIL", detail);
 		if (fflush(stdout) || ferror(stdout)) {
 			msg_errno(NULL, -EIO, "cannot write the output");
 			return EXIT_USAGE;
 		}
+	}
+	if (is_fat) {
+		if (rc == EXIT_SAFE && !exp)
+			printf("%s: %s, safe to mount read-write\n", path, kind);
+		else if (rc == EXIT_HIBERNATED)
+			msg_error(path, "%s volume is not safe to mount read-write: %s. To fix: %s.",
+				  kind, detail, remedy(comp.state));
+		else if (rc != EXIT_SAFE)
+			msg_error(path, "%s volume is not safe to mount read-write: %s. To fix: %s.",
+				  kind, detail, fat_remedy(&fres));
+		return rc;
 	}
 	fix = remedy(res.state);
 	if (rc == EXIT_SAFE && !exp)
