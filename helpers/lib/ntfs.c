@@ -359,16 +359,20 @@ struct restart {
 	int64_t lsn;
 	int v2;
 	int unclean;
+	uint32_t sps;		/* system page size: where the second page is */
 };
 
-/* One restart page at `pos` of the log; 1 valid (and *rs), 0 not. */
+/* One restart page at `pos` of the log; 1 usable (and *rs), 0 not: not a
+ * restart page, an unknown version, a field out of place, or torn where
+ * the restart area cannot be trusted. */
 static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 			struct restart *rs)
 {
 	uint32_t sps, lps;
 	uint16_t ra_ofs, ca_ofs, ra_len, clients, free_l, used_l, i, idx;
+	uint16_t usa_ofs, usa_count;
 	int16_t major, minor;
-	int chkd;
+	int chkd, torn = 0;
 	const uint8_t *ra, *ca;
 	uint64_t fsize;
 	unsigned bits = 0;
@@ -388,9 +392,20 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 	if (!chkd && ntfs_le64(pg + 8))
 		return 0;
 	/* Chkdsk may leave a restart page without fixups; every other one
-	 * has them, and a torn one is not trusted. */
-	if (!(chkd && !ntfs_le16(pg + 6)) && ntfs_fixup_apply(pg, sps))
-		return 0;
+	 * has them.  A torn page (a power cut while Windows rewrote it: the
+	 * first sector new, later ones old) is still read when its restart
+	 * area lies wholly in the first sector, before that sector's
+	 * protected word, as Windows, ntfs3 (is_client_area_valid()) and
+	 * ntfs-3g (ntfs_check_and_load_restart_page()) do: that sector was
+	 * written whole, so its LSN and state are the new ones.  Unlike
+	 * them we also insist that the first sector itself ends with the
+	 * sequence number. */
+	if (!(chkd && !ntfs_le16(pg + 6)) && ntfs_fixup_apply(pg, sps)) {
+		if (usa_check(pg, sps, &usa_ofs, &usa_count) ||
+		    memcmp(pg + 510, pg + usa_ofs, 2))
+			return 0;
+		torn = 1;
+	}
 	ra_ofs = ntfs_le16(pg + 24);
 	if ((ra_ofs & 7) || ra_ofs < 30 || (uint32_t)ra_ofs + 48 > sps)
 		return 0;
@@ -404,6 +419,9 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 	    (uint32_t)ra_ofs + ca_ofs + (uint32_t)clients * LOG_CLIENT_SIZE > sps ||
 	    (uint32_t)ra_ofs + ra_len > sps ||
 	    (uint32_t)ca_ofs + (uint32_t)clients * LOG_CLIENT_SIZE > ra_len)
+		return 0;
+	/* ra_len >= ca_ofs >= 48: every field read below lies in it. */
+	if (torn && (uint32_t)ra_ofs + ra_len > 510)
 		return 0;
 	if ((free_l != LOG_NO_CLIENT && free_l >= clients) ||
 	    (used_l != LOG_NO_CLIENT && used_l >= clients))
@@ -434,34 +452,65 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 	rs->v2 = major == 2;
 	rs->unclean = used_l != LOG_NO_CLIENT &&
 		      !(ntfs_le16(ra + 14) & RESTART_CLEAN);
+	rs->sps = sps;
 	return 1;
+}
+
+static int all_ff(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] == 0xFF; i++)
+		;
+	return i == n;
+}
+
+static enum ntfs_log_state restart_state(const struct restart *rs)
+{
+	return rs->v2 ? NTFS_LOG_FAST_STARTUP :
+	       rs->unclean ? NTFS_LOG_UNCLEAN : NTFS_LOG_CLEAN;
 }
 
 enum ntfs_log_state ntfs_logfile_state(uint8_t *buf, size_t len)
 {
-	struct restart best = { 0, 0, 0 }, cur;
-	int found = 0;
-	size_t i, pos;
+	struct restart first, second;
+	size_t pos, end;
 
-	for (i = 0; i < len && buf[i] == 0xFF; i++)
-		;
-	if (len && i == len)
+	if (len && all_ff(buf, len))
 		return NTFS_LOG_EMPTY;
-	/* The first page is at 0, the second at the system page size, which
-	 * the pages state themselves: try each power of two. */
-	for (pos = 0; pos <= 65536 && pos + 512 <= len;
-	     pos = pos ? pos << 1 : 512) {
-		if (!restart_page(buf + pos, len - pos, pos, &cur))
-			continue;
-		if (!found || cur.lsn > best.lsn)
-			best = cur;
-		found = 1;
+	/* The first restart page is at 0, the second at the system page
+	 * size.  Only the newer (by LSN) counts, so both must be judged:
+	 * when one of the two places holds anything but a usable restart
+	 * page or 0xFF (a page torn beyond its first sector, an unknown
+	 * version, garbage), the two cannot be ordered and the journal may
+	 * be newer than the page we can read.  ntfs-3g and ntfs3 then trust
+	 * the other page; we fail closed (unclean). */
+	if (restart_page(buf, len, 0, &first)) {
+		pos = first.sps;
+		if (pos >= len)
+			return restart_state(&first);
+		if (restart_page(buf + pos, len - pos, pos, &second)) {
+			/* Equal LSNs: the worse state, as either may be
+			 * the last one written. */
+			if (second.lsn > first.lsn ||
+			    (second.lsn == first.lsn &&
+			     restart_state(&second) > restart_state(&first)))
+				return restart_state(&second);
+			return restart_state(&first);
+		}
+		end = len - pos < first.sps ? len - pos : first.sps;
+		return all_ff(buf + pos, end) ? restart_state(&first) :
+						NTFS_LOG_UNCLEAN;
 	}
-	if (!found)
-		return NTFS_LOG_INVALID;
-	if (best.v2)
-		return NTFS_LOG_FAST_STARTUP;
-	return best.unclean ? NTFS_LOG_UNCLEAN : NTFS_LOG_CLEAN;
+	/* No first page: find the second one, which states its own place,
+	 * as ntfs-3g does: try each power of two. */
+	for (pos = 512; pos <= 65536 && pos + 512 <= len; pos <<= 1) {
+		if (!restart_page(buf + pos, len - pos, pos, &second))
+			continue;
+		return all_ff(buf, pos) ? restart_state(&second) :
+					  NTFS_LOG_UNCLEAN;
+	}
+	return NTFS_LOG_INVALID;
 }
 
 /* ---- Index ---- */

@@ -354,6 +354,134 @@ static enum ntfs_log_state log_of(uint8_t *log, int major0, int minor0, int use0
 	return ntfs_logfile_state(log, NTFS_LOG_READ);
 }
 
+/* A power cut while the page at `pg` was rewritten: its first sector is
+ * new, the later ones keep the previous write's sequence number (how 0),
+ * are zero (1) or garbage (2). */
+static void tear_page(uint8_t *pg, int how)
+{
+	uint16_t usn = ntfs_le16(pg + ntfs_le16(pg + 4));
+	unsigned i, j;
+
+	for (i = 1; i < 8; i++) {
+		uint8_t *sec = pg + 512 * i;
+
+		if (how == 0)
+			ntfs_put16(sec + 510, (uint16_t)(usn - 1));
+		for (j = 0; how && j < 512; j++)
+			sec[j] = how == 1 ? 0 : (uint8_t)(j * 37 + i);
+	}
+}
+
+/* Changes a protected page's header or restart area field of `bytes`
+ * (2 or 8) at `off`, and protects it again. */
+static void edit_page(uint8_t *pg, size_t off, int bytes, uint64_t v)
+{
+	ntfs_fixup_apply(pg, 4096);
+	if (bytes == 2)
+		ntfs_put16(pg + off, (uint16_t)v);
+	else
+		ntfs_put64(pg + off, v);
+	ntfs_fixup_protect(pg, 4096);
+}
+
+static void test_torn_logs(uint8_t *log)
+{
+	static const struct { int major, minor; enum ntfs_log_state want; } v[] = {
+		{ 1, 1, NTFS_LOG_UNCLEAN }, { 2, 0, NTFS_LOG_FAST_STARTUP },
+	};
+	size_t i, at;
+	int how;
+
+	/* The newer page, unclean 1.1 or 2.0, torn in either place: it
+	 * decides (ntfs-3g.probe --readwrite: 15 or 14), not the clean
+	 * older one. */
+	for (i = 0; i < 2; i++) {
+		for (at = 0; at <= 4096; at += 4096) {
+			memset(log, 0xFF, NTFS_LOG_READ);
+			restart(log + at, v[i].major, v[i].minor, 1, 0, 9, 4u << 20);
+			restart(log + (4096 - at), 1, 1, 1, 1, 5, 4u << 20);
+			tear_page(log + at, 0);
+			CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == v[i].want,
+			      "log: torn newer %d.%d page at %zu decides (%d)",
+			      v[i].major, v[i].minor, at, v[i].want);
+			/* The same page, older than the clean one. */
+			memset(log, 0xFF, NTFS_LOG_READ);
+			restart(log + at, v[i].major, v[i].minor, 1, 0, 5, 4u << 20);
+			restart(log + (4096 - at), 1, 1, 1, 1, 9, 4u << 20);
+			tear_page(log + at, 0);
+			CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
+			      "log: torn older %d.%d page at %zu: the newer clean one decides",
+			      v[i].major, v[i].minor, at);
+		}
+	}
+	for (how = 1; how <= 2; how++) {
+		build_log(log, 1, 1, 1, 1, 5, 1, 0, 9);
+		tear_page(log + 4096, how);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: torn newer page, later sectors %s: first sector decides",
+		      how == 1 ? "zero" : "garbage");
+	}
+	/* Restart area beyond the first sector: the torn page's LSN and
+	 * state cannot be trusted, so the pages cannot be ordered. */
+	for (at = 0; at <= 4096; at += 4096) {
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		edit_page(log + at, 48 + 20, 2, 480);	/* restart area length */
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
+		      "log: long restart area, intact: clean");
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		edit_page(log + at, 48 + 20, 2, 480);
+		tear_page(log + at, 0);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: page at %zu torn inside its restart area: unordered, unclean", at);
+	}
+	build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+	log[4096 + 510] ^= 1;	/* the first sector itself is torn */
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: first sector of a page torn: unordered, unclean");
+	/* Unknown versions (ntfs-3g skips such a page) next to a clean one. */
+	for (at = 0; at <= 4096; at += 4096) {
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		edit_page(log + at, 28, 2, 3);		/* version 3.1 */
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: version 3.1 page at %zu next to a clean one: unclean", at);
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		edit_page(log + at, 26, 2, 0);		/* version 1.0 */
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: version 1.0 page at %zu next to a clean one: unclean", at);
+	}
+	/* Garbage, or zeros, where a restart page belongs. */
+	for (at = 0; at <= 4096; at += 4096) {
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		memset(log + at, 0, 4096);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: zeros instead of the page at %zu: unclean", at);
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		memcpy(log + at, "RCRD", 4);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: no restart page at %zu: unclean", at);
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		memset(log + at, 0xFF, 4096);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
+		      "log: page at %zu emptied (0xFF), the other decides", at);
+	}
+	build_log(log, 1, 1, 1, 1, 5, 1, 0, 5);
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: equal LSNs: the worse state");
+	/* chkdsk's pages: "CHKD", its LSN in the header, maybe no fixups. */
+	for (how = 0; how < 2; how++) {
+		build_log(log, 1, 1, 1, 0, 5, 1, 0, 6);
+		ntfs_fixup_apply(log, 4096);
+		memcpy(log, "CHKD", 4);
+		ntfs_put16(log + 6, 0);
+		ntfs_put64(log + 8, how ? 4 : 7);
+		ntfs_put16(log + 48 + 14, 2);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) ==
+		      (how ? NTFS_LOG_UNCLEAN : NTFS_LOG_CLEAN),
+		      how ? "log: older clean CHKD page does not count" :
+			    "log: newer clean CHKD page without fixups decides");
+	}
+}
+
 static void test_logfile(void)
 {
 	uint8_t *log = malloc(NTFS_LOG_READ);
@@ -377,13 +505,14 @@ static void test_logfile(void)
 	CHECK(log_of(log, 1, 0, 1, 1, 5, 0, 0, 0) == NTFS_LOG_INVALID,
 	      "log: version 1.0 unknown: no valid page");
 	build_log(log, 1, 1, 1, 1, 5, 1, 0, 9);
-	log[4096 + 1022] ^= 1;	/* tear the newer page */
-	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
-	      "log: torn page is ignored, the intact one decides");
+	log[4096 + 1022] ^= 1;	/* tear the newer page after its first sector */
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: torn newer page, restart area in its first sector, decides");
 	build_log(log, 1, 1, 1, 1, 5, 0, 0, 0);
 	log[1022] ^= 1;
-	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_INVALID,
-	      "log: only page torn: invalid");
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
+	      "log: only page torn after its first sector: still read (clean)");
+	test_torn_logs(log);
 	build_log(log, 1, 1, 1, 0, 5, 0, 0, 0);
 	ntfs_put64(log + 8, 1);		/* chkdsk LSN on an RSTR page */
 	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_INVALID,
