@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-"Usage: ntfs-mutate [--offset BYTES] IMAGE ACTION [ARG]\n"
+"Usage: ntfs-mutate [--offset BYTES] IMAGE ACTION [ARG...]\n"
 "\n"
 "Edits the NTFS file system in IMAGE (a bare volume, or one starting\n"
 "--offset BYTES into a disk image) in place.  Actions:\n"
@@ -31,6 +31,15 @@ static const char usage[] =
 "  log-fast-startup   restart pages version 2.0, as Windows Fast Startup\n"
 "                     leaves them\n"
 "  log-empty          fill the restart pages with 0xFF (an emptied log)\n"
+"  log-torn PAGE VERSION [older]\n"
+"                     write clean restart pages, then rewrite page PAGE\n"
+"                     (0 or 1) as the newer one (or the older one) with\n"
+"                     VERSION 1.1 (unclean) or 2.0 (Fast Startup), torn by\n"
+"                     a power cut: only its first 512-byte sector is\n"
+"                     new, the later ones keep the old sequence number\n"
+"  log-version PAGE VERSION\n"
+"                     write clean restart pages, then give page PAGE\n"
+"                     VERSION (e.g. 3.0, 1.0) and make it the newer one\n"
 "  bitlocker          write the BitLocker signature -FVE-FS- over the\n"
 "                     NTFS one in the boot sector\n"
 "  tear RECORD        break the update sequence of MFT record RECORD (a\n"
@@ -174,6 +183,57 @@ static int write_log(struct img *im, const struct ntfs_dev *dev,
 	return 0;
 }
 
+/* After write_log(LOG_CLEAN): rewrites restart page `page` with version
+ * major.minor as the newer (or older) page; with `torn`, unclean and only
+ * its first sector written (the rest as before, with the old sequence
+ * number), as a power cut in the middle of the write leaves it. */
+static int log_page(struct img *im, const struct ntfs_dev *dev, unsigned page,
+		    int major, int minor, int older, int torn)
+{
+	uint8_t pg[4096], old[4096];
+	uint8_t *ra = pg + 48;
+	uint64_t off, size;
+	int err = write_log(im, dev, LOG_CLEAN);
+
+	if (!err)
+		err = ntfs_logfile_location(dev, &off, &size);
+	if (!err)
+		err = img_read(im, off + page * sizeof(pg), pg, sizeof(pg));
+	if (err)
+		return err;
+	memcpy(old, pg, sizeof(pg));
+	if (ntfs_fixup_apply(pg, sizeof(pg)))
+		return -EUCLEAN;
+	ntfs_put16(pg + 26, (uint16_t)minor);
+	ntfs_put16(pg + 28, (uint16_t)major);
+	/* write_log's LSNs are 0x100000 and 0x100001. */
+	ntfs_put64(ra, older ? 0xFFFFF : 0x100002);
+	if (torn)
+		ntfs_put16(ra + 14, 0);		/* no clean flag */
+	if (ntfs_fixup_protect(pg, sizeof(pg)))
+		return -EUCLEAN;
+	if (torn)
+		memcpy(pg + 512, old + 512, sizeof(pg) - 512);
+	return img_write(im, off + page * sizeof(pg), pg, sizeof(pg));
+}
+
+/* "MAJOR.MINOR" */
+static int parse_version(const char *s, int *major, int *minor)
+{
+	char *end;
+	long a = strtol(s, &end, 10), b;
+
+	if (end == s || *end != '.')
+		return -1;
+	s = end + 1;
+	b = strtol(s, &end, 10);
+	if (end == s || *end || a < 0 || a > 0x7FFF || b < 0 || b > 0x7FFF)
+		return -1;
+	*major = (int)a;
+	*minor = (int)b;
+	return 0;
+}
+
 static int tear(struct img *im, const struct ntfs_dev *dev, uint64_t recno)
 {
 	uint64_t off;
@@ -204,7 +264,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	const char *path, *action, *arg;
 	char *end;
-	int c, err;
+	int c, err, nargs;
 
 	msg_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
@@ -225,13 +285,18 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind < 2 || argc - optind > 3) {
+	if (argc - optind < 2 || argc - optind > 5) {
 		msg_error(NULL, "give IMAGE and ACTION (see --help)");
 		return 2;
 	}
 	path = argv[optind];
 	action = argv[optind + 1];
 	arg = argv[optind + 2];	/* NULL when absent */
+	nargs = argc - optind - 2;
+	if (nargs > 1 && strcmp(action, "log-torn") && strcmp(action, "log-version")) {
+		msg_error(action, "too many arguments (see --help)");
+		return 2;
+	}
 	im.fd = open(path, O_RDWR | O_CLOEXEC);
 	if (im.fd < 0 || fstat(im.fd, &st) || (uint64_t)st.st_size <= im.base) {
 		msg_errno(path, -(errno ? errno : EINVAL), "cannot open the image");
@@ -262,6 +327,21 @@ int main(int argc, char **argv)
 		err = write_log(&im, &dev, LOG_FAST);
 	} else if (!strcmp(action, "log-empty") && !arg) {
 		err = write_log(&im, &dev, LOG_EMPTY);
+	} else if ((!strcmp(action, "log-torn") && nargs >= 2 && nargs <= 3) ||
+		   (!strcmp(action, "log-version") && nargs == 2)) {
+		int torn = !strcmp(action, "log-torn"), major, minor;
+		const char *when = nargs == 3 ? argv[optind + 4] : "newer";
+
+		if ((strcmp(arg, "0") && strcmp(arg, "1")) ||
+		    parse_version(argv[optind + 3], &major, &minor) ||
+		    (torn && !((major == 1 && minor == 1) ||
+			       (major == 2 && minor == 0))) ||
+		    (strcmp(when, "newer") && strcmp(when, "older"))) {
+			msg_error(action, "wants PAGE (0 or 1) and VERSION (see --help)");
+			return 2;
+		}
+		err = log_page(&im, &dev, (unsigned)(*arg - '0'), major, minor,
+			       !strcmp(when, "older"), torn);
 	} else if (!strcmp(action, "bitlocker") && !arg) {
 		err = img_write(&im, 3, "-FVE-FS-", 8);
 	} else if (!strcmp(action, "tear") && arg) {
