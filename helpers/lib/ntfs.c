@@ -210,9 +210,13 @@ int ntfs_attr_next(const uint8_t *rec, size_t size, size_t *pos,
 		a->alloc_size = ntfs_le64(p + 40);
 		a->data_size = ntfs_le64(p + 48);
 		a->init_size = ntfs_le64(p + 56);
+		/* The sizes are only defined in the first extent; there the
+		 * data must fit its allocation, which NTFS rounds up to
+		 * whole clusters (a huge data_size is corrupt, not read). */
 		if (mp < 64 || mp >= len || a->lowest_vcn < 0 ||
 		    a->highest_vcn < a->lowest_vcn - 1 ||
-		    a->data_size > INT64_MAX || a->init_size > a->data_size)
+		    a->data_size > INT64_MAX || a->init_size > a->data_size ||
+		    (a->lowest_vcn == 0 && a->data_size > a->alloc_size))
 			return -EUCLEAN;
 		a->runs = p + mp;
 		a->runs_len = len - mp;
@@ -745,6 +749,7 @@ static int runs_add(struct probe *p, struct runs *rl, const struct ntfs_attr *a)
 	/* Every run takes at least 2 bytes of mapping pairs. */
 	size_t room = a->runs_len / 2 + 1;
 	struct ntfs_run *last;
+	int64_t end;
 	int n;
 
 	if (a->lowest_vcn != rl->next_vcn)
@@ -766,13 +771,17 @@ static int runs_add(struct probe *p, struct runs *rl, const struct ntfs_attr *a)
 	if (n < 0)
 		return corrupt(p, "a runlist is damaged");
 	last = n ? rl->v + rl->n + n - 1 : NULL;
-	if (last ? last->vcn + (int64_t)last->len != a->highest_vcn + 1 :
+	/* highest_vcn comes from the disk: INT64_MAX + 1 would overflow.
+	 * (The decoder already checked last->vcn + last->len.) */
+	if (__builtin_add_overflow(a->highest_vcn, 1, &end))
+		return corrupt(p, "an attribute's last VCN is impossible");
+	if (last ? last->vcn + (int64_t)last->len != end :
 		   a->highest_vcn != a->lowest_vcn - 1)
 		return corrupt(p, "a runlist does not match its attribute");
 	if (rl->n + (size_t)n > MAX_RUNS)
 		return corrupt(p, "an attribute has too many runs");
 	rl->n += (size_t)n;
-	rl->next_vcn = a->highest_vcn + 1;
+	rl->next_vcn = end;
 	return 0;
 }
 

@@ -224,6 +224,20 @@ static void test_attributes(void)
 	CHECK(ntfs_attr_find(r, 1024, NTFS_AT_DATA, "$I30", &a) == -EUCLEAN,
 	      "attributes: initialized size above data size");
 	record(r);
+	ntfs_put64(r + 96 + 48, 70000);		/* data size above allocation */
+	CHECK(ntfs_attr_find(r, 1024, NTFS_AT_DATA, "$I30", &a) == -EUCLEAN,
+	      "attributes: data size above allocated size");
+	record(r);
+	ntfs_put64(r + 96 + 16, 16);		/* a later extent: sizes undefined */
+	ntfs_put64(r + 96 + 48, 70000);
+	ntfs_put64(r + 96 + 56, 0);
+	CHECK(ntfs_attr_find(r, 1024, NTFS_AT_DATA, "$I30", &a) == 1,
+	      "attributes: sizes of a later extent not compared");
+	record(r);
+	ntfs_put64(r + 96 + 24, INT64_MAX);	/* highest VCN */
+	CHECK(ntfs_attr_find(r, 1024, NTFS_AT_DATA, "$I30", &a) == 1 &&
+	      a.highest_vcn == INT64_MAX, "attributes: highest VCN INT64_MAX parsed (judged later)");
+	record(r);
 	ntfs_put32(r + 176, NTFS_AT_DATA);	/* no end marker before "used" */
 	CHECK(ntfs_attr_find(r, 1024, NTFS_AT_BITMAP, NULL, &a) == -EUCLEAN,
 	      "attributes: missing end marker");
@@ -797,6 +811,132 @@ static void test_seeds(void)
 	}
 }
 
+/* ---- ntfs_probe on an edited mkntfs volume: values that overflow ---- */
+
+/* The seed "clean" (a 4 MiB mkntfs volume) as flat bytes. */
+static uint8_t *flat_seed(size_t *size)
+{
+	static struct ntfz z;
+	static uint8_t raw[1 << 20];
+	FILE *f = fopen("tests/fuzz/corpus/fuzz-ntfsprobe/clean", "rb");
+	size_t n = f ? fread(raw, 1, sizeof(raw), f) : 0;
+	uint8_t *img;
+
+	if (f)
+		fclose(f);
+	if (!n)
+		return NULL;
+	ntfz_parse(&z, raw, n);
+	img = malloc(z.size);
+	if (img && ntfz_read(&z, 0, img, z.size)) {
+		free(img);
+		img = NULL;
+	}
+	*size = z.size;
+	return img;
+}
+
+/* MFT record `recno` of the flat volume, fixups removed; re-protect with
+ * ntfs_fixup_protect(rec, 1024) after editing. */
+static uint8_t *flat_record(uint8_t *img, uint64_t recno)
+{
+	struct ntfs_boot b;
+	uint8_t *rec;
+
+	if (ntfs_boot_parse(img, 512, &b) || b.record_size != 1024)
+		return NULL;
+	rec = img + b.mft_lcn * b.cluster_size + recno * 1024;
+	return ntfs_record_load(rec, 1024) ? NULL : rec;
+}
+
+/* Protects an edited record and copies it to $MFTMirr (records 0-3), so
+ * the probe gets past the mirror check to the edited value. */
+static void flat_commit(uint8_t *img, uint8_t *rec, uint64_t recno)
+{
+	struct ntfs_boot b;
+
+	ntfs_fixup_protect(rec, 1024);
+	if (recno < 4 && !ntfs_boot_parse(img, 512, &b))
+		memcpy(img + b.mftmirr_lcn * b.cluster_size + recno * 1024, rec, 1024);
+}
+
+static enum ntfs_state flat_probe(uint8_t *img, size_t size, char *detail,
+				  size_t dlen)
+{
+	struct mem m = { img, size, 0, 0 };
+	struct ntfs_dev dev = { mem_read, &m, size, 512 };
+	struct ntfs_result r;
+
+	if (ntfs_probe(&dev, &r))
+		return (enum ntfs_state)-1;
+	snprintf(detail, dlen, "%s", r.detail);
+	return r.state;
+}
+
+static void test_overflow(void)
+{
+	static const uint64_t recs[] = { 0, 2 };	/* $MFT, $LogFile */
+	size_t size = 0, i;
+	uint8_t *img = flat_seed(&size), *rec, *a;
+	char detail[512];
+	struct ntfs_attr at;
+
+	CHECK(img != NULL, "overflow: the clean seed loads");
+	if (!img)
+		return;
+	CHECK(flat_probe(img, size, detail, sizeof(detail)) == NTFS_SAFE,
+	      "overflow: the unedited volume is safe (%s)", detail);
+	for (i = 0; i < 2; i++) {
+		/* highest_vcn + 1 overflowed (UBSan aborts here before
+		 * the fix). */
+		free(img);
+		img = flat_seed(&size);
+		rec = flat_record(img, recs[i]);
+		if (!rec || ntfs_attr_find(rec, 1024, NTFS_AT_DATA, NULL, &at) != 1)
+			break;
+		a = rec + at.offset;
+		ntfs_put64(a + 24, INT64_MAX);
+		flat_commit(img, rec, recs[i]);
+		CHECK(flat_probe(img, size, detail, sizeof(detail)) == NTFS_CORRUPT,
+		      "overflow: record %llu $DATA highest VCN INT64_MAX is corrupt (%s)",
+		      (unsigned long long)recs[i], detail);
+		/* A huge data size (and initialized size) with 1 MiB of runs. */
+		free(img);
+		img = flat_seed(&size);
+		rec = flat_record(img, recs[i]);
+		a = rec + at.offset;
+		ntfs_put64(a + 48, INT64_MAX);
+		ntfs_put64(a + 56, INT64_MAX);
+		flat_commit(img, rec, recs[i]);
+		CHECK(flat_probe(img, size, detail, sizeof(detail)) == NTFS_CORRUPT,
+		      "overflow: record %llu $DATA size INT64_MAX is corrupt (%s)",
+		      (unsigned long long)recs[i], detail);
+	}
+	/* $LogFile's run moved to LCN 2^62: times the cluster size it
+	 * overflows 64 bits.  The run needs 11 bytes of mapping pairs: grow
+	 * the last attribute by 8. */
+	free(img);
+	img = flat_seed(&size);
+	rec = flat_record(img, 2);
+	if (rec && ntfs_attr_find(rec, 1024, NTFS_AT_DATA, NULL, &at) == 1 &&
+	    at.offset + at.length == ntfs_le32(rec + 24) - 8) {
+		static const uint8_t run[] = { 0x82, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x40, 0 };
+
+		a = rec + at.offset;
+		ntfs_put32(a + 4, at.length + 8);
+		memcpy(a + 64, run, sizeof(run));
+		memset(a + 64 + sizeof(run), 0, at.length + 8 - 64 - sizeof(run));
+		ntfs_put32(a + at.length + 8, NTFS_AT_END);
+		ntfs_put32(rec + 24, ntfs_le32(rec + 24) + 8);
+		flat_commit(img, rec, 2);
+		CHECK(flat_probe(img, size, detail, sizeof(detail)) == NTFS_CORRUPT,
+		      "overflow: $LogFile run at LCN 2^62 is corrupt (%s)", detail);
+	} else {
+		CHECK(0, "overflow: $LogFile's $DATA is the last attribute");
+	}
+	free(img);
+}
+
 int main(void)
 {
 	test_boot();
@@ -808,5 +948,6 @@ int main(void)
 	test_hiberfil();
 	test_probe();
 	test_seeds();
+	test_overflow();
 	return check_done();
 }
