@@ -1414,6 +1414,9 @@ int ntfs_mft_record_offset(const struct ntfs_dev *dev, uint64_t recno,
 		rec = malloc(p.boot.record_size);
 		r = rec ? load_mft(&p, rec) : -ENOMEM;
 	}
+	/* Beyond $MFT, recno * record_size could wrap. */
+	if (!r && recno > p.mft.data_size / p.boot.record_size - 1)
+		r = -ENOENT;
 	if (!r) {
 		uint64_t cs = p.boot.cluster_size, byte = recno * p.boot.record_size;
 		size_t i;
@@ -1423,8 +1426,11 @@ int ntfs_mft_record_offset(const struct ntfs_dev *dev, uint64_t recno,
 			const struct ntfs_run *run = &p.mft.runs.v[i];
 			uint64_t vcn = byte / cs;
 
+			/* In the volume, so the byte offset cannot wrap. */
 			if (run->lcn >= 0 && vcn >= (uint64_t)run->vcn &&
-			    vcn - (uint64_t)run->vcn < run->len) {
+			    vcn - (uint64_t)run->vcn < run->len &&
+			    (uint64_t)run->lcn + (vcn - (uint64_t)run->vcn) <
+				    p.boot.clusters) {
 				*off = ((uint64_t)run->lcn + vcn - (uint64_t)run->vcn) * cs +
 				       byte % cs;
 				*record_size = p.boot.record_size;
@@ -1458,7 +1464,8 @@ int ntfs_logfile_location(const struct ntfs_dev *dev, uint64_t *off,
 		r = read_record(&p, REC_LOGFILE, rec);
 	if (!r) {
 		r = load_attr(&p, REC_LOGFILE, rec, NTFS_AT_DATA, NULL, 0, &lg);
-		if (r == 1 && !lg.resident && lg.runs.n && lg.runs.v[0].lcn >= 0) {
+		if (r == 1 && !lg.resident && lg.runs.n && lg.runs.v[0].lcn >= 0 &&
+		    (uint64_t)lg.runs.v[0].lcn < p.boot.clusters) {
 			*off = (uint64_t)lg.runs.v[0].lcn * p.boot.cluster_size;
 			*size = lg.data_size;
 			r = 0;

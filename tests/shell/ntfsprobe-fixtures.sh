@@ -246,6 +246,16 @@ for rec in 0 3 5; do
 	check "torn MFT record $rec" "$tmp/x.img" 13 corrupt
 done
 
+# Hostile values where ntfsprobe computes: highest VCN INT64_MAX (+1
+# overflowed), a data size far above the allocation.
+max=0x7fffffffffffffff
+cp "$tmp/base.img" "$tmp/x.img" && "$M" "$tmp/x.img" attr-set 0 0x80 24 $max
+check "\$MFT highest VCN INT64_MAX" "$tmp/x.img" 13 corrupt
+cp "$tmp/base.img" "$tmp/x.img" && "$M" "$tmp/x.img" attr-set 2 0x80 24 $max
+check "\$LogFile highest VCN max" "$tmp/x.img" 13 corrupt
+cp "$tmp/base.img" "$tmp/x.img" && "$M" "$tmp/x.img" attr-set 2 0x80 48 $max
+check "\$LogFile data size max" "$tmp/x.img" 13 corrupt
+
 fresh big4k -s 4096 -c 4096
 check "4096-byte sectors, clean" "$tmp/big4k.img" 0 safe
 "$M" "$tmp/big4k.img" dirty

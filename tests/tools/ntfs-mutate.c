@@ -40,6 +40,11 @@ static const char usage[] =
 "  log-version PAGE VERSION\n"
 "                     write clean restart pages, then give page PAGE\n"
 "                     VERSION (e.g. 3.0, 1.0) and make it the newer one\n"
+"  attr-set RECORD TYPE OFFSET VALUE\n"
+"                     store the 64-bit VALUE at byte OFFSET of the first\n"
+"                     unnamed attribute TYPE (e.g. 0x80) of MFT record\n"
+"                     RECORD, e.g. 24 (highest VCN), 48 (data size): for\n"
+"                     hostile values (kept in $MFTMirr for records 0-3)\n"
 "  bitlocker          write the BitLocker signature -FVE-FS- over the\n"
 "                     NTFS one in the boot sector\n"
 "  tear RECORD        break the update sequence of MFT record RECORD (a\n"
@@ -217,6 +222,44 @@ static int log_page(struct img *im, const struct ntfs_dev *dev, unsigned page,
 	return img_write(im, off + page * sizeof(pg), pg, sizeof(pg));
 }
 
+/* Stores `v` at `field` of attribute `type` in the record at `off`. */
+static int set_attr_at(struct img *im, uint64_t off, uint32_t rs,
+		       uint32_t type, uint32_t field, uint64_t v)
+{
+	uint8_t rec[4096];
+	struct ntfs_attr a;
+	int err = img_read(im, off, rec, rs);
+
+	if (err)
+		return err;
+	if (ntfs_record_load(rec, rs) ||
+	    ntfs_attr_find(rec, rs, type, NULL, &a) != 1 ||
+	    field > a.length - 8)
+		return -EUCLEAN;
+	ntfs_put64(rec + a.offset + field, v);
+	if (ntfs_fixup_protect(rec, rs))
+		return -EUCLEAN;
+	return img_write(im, off, rec, rs);
+}
+
+static int set_attr(struct img *im, const struct ntfs_dev *dev, uint64_t recno,
+		    uint32_t type, uint32_t field, uint64_t v)
+{
+	struct ntfs_boot b;
+	uint64_t off;
+	uint32_t rs;
+	int err = ntfs_mft_record_offset(dev, recno, &off, &rs);
+
+	if (!err)
+		err = boot_of(im, &b);
+	if (!err)
+		err = set_attr_at(im, off, rs, type, field, v);
+	if (!err && recno < 4)	/* $MFTMirr holds records 0-3 contiguously */
+		err = set_attr_at(im, b.mftmirr_lcn * b.cluster_size + recno * rs,
+				  rs, type, field, v);
+	return err;
+}
+
 /* "MAJOR.MINOR" */
 static int parse_version(const char *s, int *major, int *minor)
 {
@@ -285,7 +328,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind < 2 || argc - optind > 5) {
+	if (argc - optind < 2 || argc - optind > 6) {
 		msg_error(NULL, "give IMAGE and ACTION (see --help)");
 		return 2;
 	}
@@ -293,7 +336,8 @@ int main(int argc, char **argv)
 	action = argv[optind + 1];
 	arg = argv[optind + 2];	/* NULL when absent */
 	nargs = argc - optind - 2;
-	if (nargs > 1 && strcmp(action, "log-torn") && strcmp(action, "log-version")) {
+	if (nargs > 1 && strcmp(action, "log-torn") && strcmp(action, "log-version") &&
+	    strcmp(action, "attr-set")) {
 		msg_error(action, "too many arguments (see --help)");
 		return 2;
 	}
@@ -342,6 +386,23 @@ int main(int argc, char **argv)
 		}
 		err = log_page(&im, &dev, (unsigned)(*arg - '0'), major, minor,
 			       !strcmp(when, "older"), torn);
+	} else if (!strcmp(action, "attr-set") && nargs == 4) {
+		unsigned long long v[4];
+		int k;
+
+		for (k = 0; k < 4; k++) {
+			errno = 0;
+			v[k] = strtoull(argv[optind + 2 + k], &end, 0);
+			if (errno || *end || end == argv[optind + 2 + k]) {
+				msg_error(argv[optind + 2 + k], "attr-set wants numbers");
+				return 2;
+			}
+		}
+		if (v[1] > 0xFFFFFFFF || v[2] > 4096) {
+			msg_error(action, "TYPE or OFFSET out of range");
+			return 2;
+		}
+		err = set_attr(&im, &dev, v[0], (uint32_t)v[1], (uint32_t)v[2], v[3]);
 	} else if (!strcmp(action, "bitlocker") && !arg) {
 		err = img_write(&im, 3, "-FVE-FS-", 8);
 	} else if (!strcmp(action, "tear") && arg) {

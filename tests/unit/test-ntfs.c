@@ -771,6 +771,11 @@ static void test_seeds(void)
 		{ "fast", NTFS_FAST_STARTUP }, { "torn", NTFS_CORRUPT },
 		{ "sect4k", NTFS_SAFE }, { "hibr", NTFS_HIBERNATED },
 		{ "short", NTFS_HIBERNATED }, { "bigroot", NTFS_SAFE },
+		{ "log-torn0", NTFS_UNCLEAN_JOURNAL },
+		{ "log-torn1-v2", NTFS_FAST_STARTUP },
+		{ "log-torn1-older", NTFS_SAFE }, { "log-v3", NTFS_UNCLEAN_JOURNAL },
+		{ "vcn-max", NTFS_CORRUPT }, { "log-vcn-max", NTFS_CORRUPT },
+		{ "log-size-max", NTFS_CORRUPT },
 	};
 	static struct seed_read sr;
 	static uint8_t buf[1 << 20];
