@@ -381,6 +381,8 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 	uint64_t fsize;
 	unsigned bits = 0;
 
+	if (avail < 512)	/* a short $LogFile, or its end */
+		return 0;
 	chkd = !memcmp(pg, "CHKD", 4);
 	if (!chkd && memcmp(pg, "RSTR", 4))
 		return 0;

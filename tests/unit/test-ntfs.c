@@ -559,6 +559,22 @@ static void test_logfile(void)
 	memset(log, 0, NTFS_LOG_READ);
 	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_INVALID, "log: zeros are not empty");
 	CHECK(ntfs_logfile_state(log, 0) == NTFS_LOG_INVALID, "log: nothing read");
+	/* Buffers of exactly the bytes read: ASan sees any read beyond. */
+	{
+		uint8_t *cut = malloc(4098);
+
+		if (cut) {
+			memset(cut, 0, 2);
+			CHECK(ntfs_logfile_state(cut, 2) == NTFS_LOG_INVALID,
+			      "log: 2 bytes read");
+			build_log(log, 1, 1, 1, 1, 5, 0, 0, 0);
+			memcpy(cut, log, 4096);
+			memset(cut + 4096, 0, 2);
+			CHECK(ntfs_logfile_state(cut, 4098) == NTFS_LOG_UNCLEAN,
+			      "log: 2 bytes of a second page, not 0xFF: unclean");
+			free(cut);
+		}
+	}
 	free(log);
 }
 
