@@ -373,8 +373,8 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 			struct restart *rs)
 {
 	uint32_t sps, lps;
-	uint16_t ra_ofs, ca_ofs, ra_len, clients, free_l, used_l, i, idx;
-	uint16_t usa_ofs, usa_count;
+	uint16_t ra_ofs, ca_ofs, ra_len, clients, free_l, used_l, i, idx, steps;
+	uint16_t usa_ofs, usa_count, usa_end;
 	int16_t major, minor;
 	int chkd, torn = 0;
 	const uint8_t *ra, *ca;
@@ -403,17 +403,24 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 	 * area lies wholly in the first sector, before that sector's
 	 * protected word, as Windows, ntfs3 (is_client_area_valid()) and
 	 * ntfs-3g (ntfs_check_and_load_restart_page()) do: that sector was
-	 * written whole, so its LSN and state are the new ones.  Unlike
+	 * written whole, so its LSN and version are the new ones.  Unlike
 	 * them we also insist that the first sector itself ends with the
 	 * sequence number. */
-	if (!(chkd && !ntfs_le16(pg + 6)) && ntfs_fixup_apply(pg, sps)) {
-		if (usa_check(pg, sps, &usa_ofs, &usa_count) ||
-		    memcmp(pg + 510, pg + usa_ofs, 2))
+	usa_end = 30;		/* the header's size */
+	if (!(chkd && !ntfs_le16(pg + 6))) {
+		if (usa_check(pg, sps, &usa_ofs, &usa_count) || usa_ofs < 30)
 			return 0;
-		torn = 1;
+		usa_end = usa_ofs + 2u * usa_count;
+		if (ntfs_fixup_apply(pg, sps)) {
+			if (memcmp(pg + 510, pg + usa_ofs, 2))
+				return 0;
+			torn = 1;
+		}
 	}
+	/* The restart area follows the update sequence array (ntfs-3g's
+	 * and ntfs3's header checks). */
 	ra_ofs = ntfs_le16(pg + 24);
-	if ((ra_ofs & 7) || ra_ofs < 30 || (uint32_t)ra_ofs + 48 > sps)
+	if ((ra_ofs & 7) || ra_ofs < usa_end || (uint32_t)ra_ofs + 48 > sps)
 		return 0;
 	ra = pg + ra_ofs;
 	clients = ntfs_le16(ra + 8);
@@ -436,11 +443,15 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 		bits++;
 	if (ntfs_le32(ra + 16) != 67 - bits)
 		return 0;
+	/* Log record header length and page data offset: multiples of 8. */
+	if ((ntfs_le16(ra + 36) & 7) || (ntfs_le16(ra + 38) & 7))
+		return 0;
 	/* Both client lists must be well formed: each index in range, the
-	 * first without a predecessor, no more steps than clients. */
+	 * first without a predecessor, no more steps than clients in both
+	 * lists together (as ntfs_check_log_client_array() counts). */
 	ca = ra + ca_ofs;
+	steps = clients;
 	for (i = 0; i < 2; i++) {
-		uint16_t steps = clients;
 		int first = 1;
 
 		for (idx = i ? used_l : free_l; idx != LOG_NO_CLIENT;
@@ -456,8 +467,11 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 	}
 	rs->lsn = (int64_t)(chkd ? ntfs_le64(pg + 8) : ntfs_le64(ra));
 	rs->v2 = major == 2;
-	rs->unclean = used_l != LOG_NO_CLIENT &&
-		      !(ntfs_le16(ra + 14) & RESTART_CLEAN);
+	/* A torn page never says "clean": the write Windows was making
+	 * when the power went did not finish.  ntfs-3g agrees: it marks the
+	 * page BAAD, and ntfs_is_logfile_clean() then refuses it. */
+	rs->unclean = torn || (used_l != LOG_NO_CLIENT &&
+			       !(ntfs_le16(ra + 14) & RESTART_CLEAN));
 	rs->sps = sps;
 	return 1;
 }

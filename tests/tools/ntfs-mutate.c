@@ -31,12 +31,13 @@ static const char usage[] =
 "  log-fast-startup   restart pages version 2.0, as Windows Fast Startup\n"
 "                     leaves them\n"
 "  log-empty          fill the restart pages with 0xFF (an emptied log)\n"
-"  log-torn PAGE VERSION [older]\n"
+"  log-torn PAGE VERSION [older|clean]\n"
 "                     write clean restart pages, then rewrite page PAGE\n"
 "                     (0 or 1) as the newer one (or the older one) with\n"
-"                     VERSION 1.1 (unclean) or 2.0 (Fast Startup), torn by\n"
-"                     a power cut: only its first 512-byte sector is\n"
-"                     new, the later ones keep the old sequence number\n"
+"                     VERSION 1.1 (unclean, or clean with \"clean\") or\n"
+"                     2.0 (Fast Startup), torn by a power cut: only its\n"
+"                     first 512-byte sector is new, the later ones keep\n"
+"                     the old sequence number\n"
 "  log-version PAGE VERSION\n"
 "                     write clean restart pages, then give page PAGE\n"
 "                     VERSION (e.g. 3.0, 1.0) and make it the newer one\n"
@@ -193,7 +194,7 @@ static int write_log(struct img *im, const struct ntfs_dev *dev,
  * its first sector written (the rest as before, with the old sequence
  * number), as a power cut in the middle of the write leaves it. */
 static int log_page(struct img *im, const struct ntfs_dev *dev, unsigned page,
-		    int major, int minor, int older, int torn)
+		    int major, int minor, int older, int torn, int clean)
 {
 	uint8_t pg[4096], old[4096];
 	uint8_t *ra = pg + 48;
@@ -213,7 +214,7 @@ static int log_page(struct img *im, const struct ntfs_dev *dev, unsigned page,
 	ntfs_put16(pg + 28, (uint16_t)major);
 	/* write_log's LSNs are 0x100000 and 0x100001. */
 	ntfs_put64(ra, older ? 0xFFFFF : 0x100002);
-	if (torn)
+	if (torn && !clean)
 		ntfs_put16(ra + 14, 0);		/* no clean flag */
 	if (ntfs_fixup_protect(pg, sizeof(pg)))
 		return -EUCLEAN;
@@ -380,12 +381,13 @@ int main(int argc, char **argv)
 		    parse_version(argv[optind + 3], &major, &minor) ||
 		    (torn && !((major == 1 && minor == 1) ||
 			       (major == 2 && minor == 0))) ||
-		    (strcmp(when, "newer") && strcmp(when, "older"))) {
+		    (strcmp(when, "newer") && strcmp(when, "older") &&
+		     strcmp(when, "clean"))) {
 			msg_error(action, "wants PAGE (0 or 1) and VERSION (see --help)");
 			return 2;
 		}
 		err = log_page(&im, &dev, (unsigned)(*arg - '0'), major, minor,
-			       !strcmp(when, "older"), torn);
+			       !strcmp(when, "older"), torn, !strcmp(when, "clean"));
 	} else if (!strcmp(action, "attr-set") && nargs == 4) {
 		unsigned long long v[4];
 		int k;
