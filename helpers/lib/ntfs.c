@@ -485,6 +485,18 @@ static int all_ff(const uint8_t *p, size_t n)
 	return i == n;
 }
 
+/* A restart page signature at a power of two from `from` on, where
+ * ntfs-3g would still look for one: a third page, which nothing orders. */
+static int stray_restart(const uint8_t *buf, size_t len, size_t from)
+{
+	size_t pos;
+
+	for (pos = from; pos <= 65536 && pos + 512 <= len; pos <<= 1)
+		if (!memcmp(buf + pos, "RSTR", 4) || !memcmp(buf + pos, "CHKD", 4))
+			return 1;
+	return 0;
+}
+
 static enum ntfs_log_state restart_state(const struct restart *rs)
 {
 	return rs->v2 ? NTFS_LOG_FAST_STARTUP :
@@ -519,16 +531,16 @@ enum ntfs_log_state ntfs_logfile_state(uint8_t *buf, size_t len)
 			return restart_state(&first);
 		}
 		end = len - pos < first.sps ? len - pos : first.sps;
-		return all_ff(buf + pos, end) ? restart_state(&first) :
-						NTFS_LOG_UNCLEAN;
+		return all_ff(buf + pos, end) && !stray_restart(buf, len, 2 * pos) ?
+		       restart_state(&first) : NTFS_LOG_UNCLEAN;
 	}
 	/* No first page: find the second one, which states its own place,
 	 * as ntfs-3g does: try each power of two. */
 	for (pos = 512; pos <= 65536 && pos + 512 <= len; pos <<= 1) {
 		if (!restart_page(buf + pos, len - pos, pos, &second))
 			continue;
-		return all_ff(buf, pos) ? restart_state(&second) :
-					  NTFS_LOG_UNCLEAN;
+		return all_ff(buf, pos) && !stray_restart(buf, len, 2 * pos) ?
+		       restart_state(&second) : NTFS_LOG_UNCLEAN;
 	}
 	return NTFS_LOG_INVALID;
 }

@@ -505,6 +505,22 @@ static void test_torn_logs(uint8_t *log)
 	build_log(log, 1, 1, 1, 1, 5, 1, 0, 5);
 	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
 	      "log: equal LSNs: the worse state");
+	/* A second page emptied, and another restart page further on
+	 * (ntfs-3g would find it at 8192 and might trust it). */
+	build_log(log, 1, 1, 1, 1, 5, 0, 0, 0);
+	restart(log + 8192, 1, 1, 1, 0, 9, 4u << 20);
+	ntfs_fixup_apply(log + 8192, 4096);
+	ntfs_put32(log + 8192 + 16, 8192);	/* it says it is the second */
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: a restart page at 8192 after an empty second place: unclean");
+	memset(log, 0xFF, 8192);
+	restart(log + 4096, 1, 1, 1, 1, 5, 4u << 20);
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: only a second page, and another at 8192: unclean");
+	memset(log + 8192, 0xFF, 4096);
+	restart(log + 4096, 1, 1, 1, 1, 5, 4u << 20);
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
+	      "log: only a second page, the first place 0xFF: it decides");
 	/* chkdsk's pages: "CHKD", its LSN in the header, maybe no fixups. */
 	for (how = 0; how < 2; how++) {
 		build_log(log, 1, 1, 1, 0, 5, 1, 0, 6);
