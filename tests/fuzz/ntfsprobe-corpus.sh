@@ -42,6 +42,8 @@ vol log-torn0 && "$M" "$tmp/log-torn0.img" log-torn 0 1.1 && seed log-torn0
 vol log-torn1-v2 && "$M" "$tmp/log-torn1-v2.img" log-torn 1 2.0 && seed log-torn1-v2
 vol log-torn1-older && "$M" "$tmp/log-torn1-older.img" log-torn 1 1.1 older &&
 	seed log-torn1-older
+vol log-torn-clean && "$M" "$tmp/log-torn-clean.img" log-torn 1 1.1 clean &&
+	seed log-torn-clean
 vol log-v3 && "$M" "$tmp/log-v3.img" log-version 1 3.0 && seed log-v3
 # Hostile values for the arithmetic: highest VCN INT64_MAX ($MFT and
 # $LogFile), a data size far above the allocation.

@@ -830,6 +830,7 @@ static void test_seeds(void)
 		{ "log-torn0", NTFS_UNCLEAN_JOURNAL },
 		{ "log-torn1-v2", NTFS_FAST_STARTUP },
 		{ "log-torn1-older", NTFS_SAFE }, { "log-v3", NTFS_UNCLEAN_JOURNAL },
+		{ "log-torn-clean", NTFS_UNCLEAN_JOURNAL },
 		{ "vcn-max", NTFS_CORRUPT }, { "log-vcn-max", NTFS_CORRUPT },
 		{ "log-size-max", NTFS_CORRUPT },
 	};
