@@ -38,6 +38,8 @@ static const char usage[] =
 "                     2.0 (Fast Startup), torn by a power cut: only its\n"
 "                     first 512-byte sector is new, the later ones keep\n"
 "                     the old sequence number\n"
+"  log-garbage PAGE   write clean restart pages, then overwrite page PAGE\n"
+"                     (0 or 1) with other bytes (neither a page nor 0xFF)\n"
 "  log-version PAGE VERSION\n"
 "                     write clean restart pages, then give page PAGE\n"
 "                     VERSION (e.g. 3.0, 1.0) and make it the newer one\n"
@@ -261,6 +263,24 @@ static int set_attr(struct img *im, const struct ntfs_dev *dev, uint64_t recno,
 	return err;
 }
 
+/* After write_log(LOG_CLEAN): restart page `page` becomes bytes that are
+ * neither a restart page nor 0xFF. */
+static int log_garbage(struct img *im, const struct ntfs_dev *dev, unsigned page)
+{
+	uint8_t pg[4096];
+	uint64_t off, size;
+	unsigned i;
+	int err = write_log(im, dev, LOG_CLEAN);
+
+	if (!err)
+		err = ntfs_logfile_location(dev, &off, &size);
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(pg); i++)
+		pg[i] = (uint8_t)(i * 151 + 7);
+	return img_write(im, off + page * sizeof(pg), pg, sizeof(pg));
+}
+
 /* "MAJOR.MINOR" */
 static int parse_version(const char *s, int *major, int *minor)
 {
@@ -388,6 +408,12 @@ int main(int argc, char **argv)
 		}
 		err = log_page(&im, &dev, (unsigned)(*arg - '0'), major, minor,
 			       !strcmp(when, "older"), torn, !strcmp(when, "clean"));
+	} else if (!strcmp(action, "log-garbage") && nargs == 1) {
+		if (strcmp(arg, "0") && strcmp(arg, "1")) {
+			msg_error(arg, "log-garbage wants PAGE 0 or 1");
+			return 2;
+		}
+		err = log_garbage(&im, &dev, (unsigned)(*arg - '0'));
 	} else if (!strcmp(action, "attr-set") && nargs == 4) {
 		unsigned long long v[4];
 		int k;
