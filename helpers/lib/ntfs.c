@@ -210,9 +210,13 @@ int ntfs_attr_next(const uint8_t *rec, size_t size, size_t *pos,
 		a->alloc_size = ntfs_le64(p + 40);
 		a->data_size = ntfs_le64(p + 48);
 		a->init_size = ntfs_le64(p + 56);
+		/* The sizes are only defined in the first extent; there the
+		 * data must fit its allocation, which NTFS rounds up to
+		 * whole clusters (a huge data_size is corrupt, not read). */
 		if (mp < 64 || mp >= len || a->lowest_vcn < 0 ||
 		    a->highest_vcn < a->lowest_vcn - 1 ||
-		    a->data_size > INT64_MAX || a->init_size > a->data_size)
+		    a->data_size > INT64_MAX || a->init_size > a->data_size ||
+		    (a->lowest_vcn == 0 && a->data_size > a->alloc_size))
 			return -EUCLEAN;
 		a->runs = p + mp;
 		a->runs_len = len - mp;
@@ -359,20 +363,26 @@ struct restart {
 	int64_t lsn;
 	int v2;
 	int unclean;
+	uint32_t sps;		/* system page size: where the second page is */
 };
 
-/* One restart page at `pos` of the log; 1 valid (and *rs), 0 not. */
+/* One restart page at `pos` of the log; 1 usable (and *rs), 0 not: not a
+ * restart page, an unknown version, a field out of place, or torn where
+ * the restart area cannot be trusted. */
 static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 			struct restart *rs)
 {
 	uint32_t sps, lps;
-	uint16_t ra_ofs, ca_ofs, ra_len, clients, free_l, used_l, i, idx;
+	uint16_t ra_ofs, ca_ofs, ra_len, clients, free_l, used_l, i, idx, steps;
+	uint16_t usa_ofs, usa_count, usa_end;
 	int16_t major, minor;
-	int chkd;
+	int chkd, torn = 0;
 	const uint8_t *ra, *ca;
 	uint64_t fsize;
 	unsigned bits = 0;
 
+	if (avail < 512)	/* a short $LogFile, or its end */
+		return 0;
 	chkd = !memcmp(pg, "CHKD", 4);
 	if (!chkd && memcmp(pg, "RSTR", 4))
 		return 0;
@@ -388,11 +398,29 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 	if (!chkd && ntfs_le64(pg + 8))
 		return 0;
 	/* Chkdsk may leave a restart page without fixups; every other one
-	 * has them, and a torn one is not trusted. */
-	if (!(chkd && !ntfs_le16(pg + 6)) && ntfs_fixup_apply(pg, sps))
-		return 0;
+	 * has them.  A torn page (a power cut while Windows rewrote it: the
+	 * first sector new, later ones old) is still read when its restart
+	 * area lies wholly in the first sector, before that sector's
+	 * protected word, as Windows, ntfs3 (is_client_area_valid()) and
+	 * ntfs-3g (ntfs_check_and_load_restart_page()) do: that sector was
+	 * written whole, so its LSN and version are the new ones.  Unlike
+	 * them we also insist that the first sector itself ends with the
+	 * sequence number. */
+	usa_end = 30;		/* the header's size */
+	if (!(chkd && !ntfs_le16(pg + 6))) {
+		if (usa_check(pg, sps, &usa_ofs, &usa_count) || usa_ofs < 30)
+			return 0;
+		usa_end = usa_ofs + 2u * usa_count;
+		if (ntfs_fixup_apply(pg, sps)) {
+			if (memcmp(pg + 510, pg + usa_ofs, 2))
+				return 0;
+			torn = 1;
+		}
+	}
+	/* The restart area follows the update sequence array (ntfs-3g's
+	 * and ntfs3's header checks). */
 	ra_ofs = ntfs_le16(pg + 24);
-	if ((ra_ofs & 7) || ra_ofs < 30 || (uint32_t)ra_ofs + 48 > sps)
+	if ((ra_ofs & 7) || ra_ofs < usa_end || (uint32_t)ra_ofs + 48 > sps)
 		return 0;
 	ra = pg + ra_ofs;
 	clients = ntfs_le16(ra + 8);
@@ -405,6 +433,9 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 	    (uint32_t)ra_ofs + ra_len > sps ||
 	    (uint32_t)ca_ofs + (uint32_t)clients * LOG_CLIENT_SIZE > ra_len)
 		return 0;
+	/* ra_len >= ca_ofs >= 48: every field read below lies in it. */
+	if (torn && (uint32_t)ra_ofs + ra_len > 510)
+		return 0;
 	if ((free_l != LOG_NO_CLIENT && free_l >= clients) ||
 	    (used_l != LOG_NO_CLIENT && used_l >= clients))
 		return 0;
@@ -412,11 +443,15 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 		bits++;
 	if (ntfs_le32(ra + 16) != 67 - bits)
 		return 0;
+	/* Log record header length and page data offset: multiples of 8. */
+	if ((ntfs_le16(ra + 36) & 7) || (ntfs_le16(ra + 38) & 7))
+		return 0;
 	/* Both client lists must be well formed: each index in range, the
-	 * first without a predecessor, no more steps than clients. */
+	 * first without a predecessor, no more steps than clients in both
+	 * lists together (as ntfs_check_log_client_array() counts). */
 	ca = ra + ca_ofs;
+	steps = clients;
 	for (i = 0; i < 2; i++) {
-		uint16_t steps = clients;
 		int first = 1;
 
 		for (idx = i ? used_l : free_l; idx != LOG_NO_CLIENT;
@@ -432,36 +467,82 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 	}
 	rs->lsn = (int64_t)(chkd ? ntfs_le64(pg + 8) : ntfs_le64(ra));
 	rs->v2 = major == 2;
-	rs->unclean = used_l != LOG_NO_CLIENT &&
-		      !(ntfs_le16(ra + 14) & RESTART_CLEAN);
+	/* A torn page never says "clean": the write Windows was making
+	 * when the power went did not finish.  ntfs-3g agrees: it marks the
+	 * page BAAD, and ntfs_is_logfile_clean() then refuses it. */
+	rs->unclean = torn || (used_l != LOG_NO_CLIENT &&
+			       !(ntfs_le16(ra + 14) & RESTART_CLEAN));
+	rs->sps = sps;
 	return 1;
+}
+
+static int all_ff(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] == 0xFF; i++)
+		;
+	return i == n;
+}
+
+/* A restart page signature at a power of two from `from` on, where
+ * ntfs-3g would still look for one: a third page, which nothing orders. */
+static int stray_restart(const uint8_t *buf, size_t len, size_t from)
+{
+	size_t pos;
+
+	for (pos = from; pos <= 65536 && pos + 512 <= len; pos <<= 1)
+		if (!memcmp(buf + pos, "RSTR", 4) || !memcmp(buf + pos, "CHKD", 4))
+			return 1;
+	return 0;
+}
+
+static enum ntfs_log_state restart_state(const struct restart *rs)
+{
+	return rs->v2 ? NTFS_LOG_FAST_STARTUP :
+	       rs->unclean ? NTFS_LOG_UNCLEAN : NTFS_LOG_CLEAN;
 }
 
 enum ntfs_log_state ntfs_logfile_state(uint8_t *buf, size_t len)
 {
-	struct restart best = { 0, 0, 0 }, cur;
-	int found = 0;
-	size_t i, pos;
+	struct restart first, second;
+	size_t pos, end;
 
-	for (i = 0; i < len && buf[i] == 0xFF; i++)
-		;
-	if (len && i == len)
+	if (len && all_ff(buf, len))
 		return NTFS_LOG_EMPTY;
-	/* The first page is at 0, the second at the system page size, which
-	 * the pages state themselves: try each power of two. */
-	for (pos = 0; pos <= 65536 && pos + 512 <= len;
-	     pos = pos ? pos << 1 : 512) {
-		if (!restart_page(buf + pos, len - pos, pos, &cur))
-			continue;
-		if (!found || cur.lsn > best.lsn)
-			best = cur;
-		found = 1;
+	/* The first restart page is at 0, the second at the system page
+	 * size.  Only the newer (by LSN) counts, so both must be judged:
+	 * when one of the two places holds anything but a usable restart
+	 * page or 0xFF (a page torn beyond its first sector, an unknown
+	 * version, garbage), the two cannot be ordered and the journal may
+	 * be newer than the page we can read.  ntfs-3g and ntfs3 then trust
+	 * the other page; we fail closed (unclean). */
+	if (restart_page(buf, len, 0, &first)) {
+		pos = first.sps;
+		if (pos >= len)
+			return restart_state(&first);
+		if (restart_page(buf + pos, len - pos, pos, &second)) {
+			/* Equal LSNs: the worse state, as either may be
+			 * the last one written. */
+			if (second.lsn > first.lsn ||
+			    (second.lsn == first.lsn &&
+			     restart_state(&second) > restart_state(&first)))
+				return restart_state(&second);
+			return restart_state(&first);
+		}
+		end = len - pos < first.sps ? len - pos : first.sps;
+		return all_ff(buf + pos, end) && !stray_restart(buf, len, 2 * pos) ?
+		       restart_state(&first) : NTFS_LOG_UNCLEAN;
 	}
-	if (!found)
-		return NTFS_LOG_INVALID;
-	if (best.v2)
-		return NTFS_LOG_FAST_STARTUP;
-	return best.unclean ? NTFS_LOG_UNCLEAN : NTFS_LOG_CLEAN;
+	/* No first page: find the second one, which states its own place,
+	 * as ntfs-3g does: try each power of two. */
+	for (pos = 512; pos <= 65536 && pos + 512 <= len; pos <<= 1) {
+		if (!restart_page(buf + pos, len - pos, pos, &second))
+			continue;
+		return all_ff(buf, pos) && !stray_restart(buf, len, 2 * pos) ?
+		       restart_state(&second) : NTFS_LOG_UNCLEAN;
+	}
+	return NTFS_LOG_INVALID;
 }
 
 /* ---- Index ---- */
@@ -696,6 +777,7 @@ static int runs_add(struct probe *p, struct runs *rl, const struct ntfs_attr *a)
 	/* Every run takes at least 2 bytes of mapping pairs. */
 	size_t room = a->runs_len / 2 + 1;
 	struct ntfs_run *last;
+	int64_t end;
 	int n;
 
 	if (a->lowest_vcn != rl->next_vcn)
@@ -717,13 +799,17 @@ static int runs_add(struct probe *p, struct runs *rl, const struct ntfs_attr *a)
 	if (n < 0)
 		return corrupt(p, "a runlist is damaged");
 	last = n ? rl->v + rl->n + n - 1 : NULL;
-	if (last ? last->vcn + (int64_t)last->len != a->highest_vcn + 1 :
+	/* highest_vcn comes from the disk: INT64_MAX + 1 would overflow.
+	 * (The decoder already checked last->vcn + last->len.) */
+	if (__builtin_add_overflow(a->highest_vcn, 1, &end))
+		return corrupt(p, "an attribute's last VCN is impossible");
+	if (last ? last->vcn + (int64_t)last->len != end :
 		   a->highest_vcn != a->lowest_vcn - 1)
 		return corrupt(p, "a runlist does not match its attribute");
 	if (rl->n + (size_t)n > MAX_RUNS)
 		return corrupt(p, "an attribute has too many runs");
 	rl->n += (size_t)n;
-	rl->next_vcn = a->highest_vcn + 1;
+	rl->next_vcn = end;
 	return 0;
 }
 
@@ -1356,6 +1442,9 @@ int ntfs_mft_record_offset(const struct ntfs_dev *dev, uint64_t recno,
 		rec = malloc(p.boot.record_size);
 		r = rec ? load_mft(&p, rec) : -ENOMEM;
 	}
+	/* Beyond $MFT, recno * record_size could wrap. */
+	if (!r && recno > p.mft.data_size / p.boot.record_size - 1)
+		r = -ENOENT;
 	if (!r) {
 		uint64_t cs = p.boot.cluster_size, byte = recno * p.boot.record_size;
 		size_t i;
@@ -1365,8 +1454,11 @@ int ntfs_mft_record_offset(const struct ntfs_dev *dev, uint64_t recno,
 			const struct ntfs_run *run = &p.mft.runs.v[i];
 			uint64_t vcn = byte / cs;
 
+			/* In the volume, so the byte offset cannot wrap. */
 			if (run->lcn >= 0 && vcn >= (uint64_t)run->vcn &&
-			    vcn - (uint64_t)run->vcn < run->len) {
+			    vcn - (uint64_t)run->vcn < run->len &&
+			    (uint64_t)run->lcn + (vcn - (uint64_t)run->vcn) <
+				    p.boot.clusters) {
 				*off = ((uint64_t)run->lcn + vcn - (uint64_t)run->vcn) * cs +
 				       byte % cs;
 				*record_size = p.boot.record_size;
@@ -1400,7 +1492,8 @@ int ntfs_logfile_location(const struct ntfs_dev *dev, uint64_t *off,
 		r = read_record(&p, REC_LOGFILE, rec);
 	if (!r) {
 		r = load_attr(&p, REC_LOGFILE, rec, NTFS_AT_DATA, NULL, 0, &lg);
-		if (r == 1 && !lg.resident && lg.runs.n && lg.runs.v[0].lcn >= 0) {
+		if (r == 1 && !lg.resident && lg.runs.n && lg.runs.v[0].lcn >= 0 &&
+		    (uint64_t)lg.runs.v[0].lcn < p.boot.clusters) {
 			*off = (uint64_t)lg.runs.v[0].lcn * p.boot.cluster_size;
 			*size = lg.data_size;
 			r = 0;

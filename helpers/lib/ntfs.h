@@ -165,6 +165,8 @@ int ntfs_volume_info(const uint8_t *rec, size_t size, uint16_t *flags,
 
 /* ---- $LogFile ---- */
 
+/* CLEAN < UNCLEAN < FAST_STARTUP: worse is greater (ntfs_logfile_state()
+ * relies on it). */
 enum ntfs_log_state {
 	NTFS_LOG_EMPTY,		/* all 0xFF: emptied after a clean unmount */
 	NTFS_LOG_CLEAN,
@@ -176,7 +178,11 @@ enum ntfs_log_state {
 /* Judges the first `len` bytes of $LogFile (enough for both restart
  * pages: NTFS_LOG_READ bytes or the whole file if shorter).  Fixups are
  * applied in place.  The newer of the two restart pages (by LSN) decides,
- * as in ntfs-3g. */
+ * as in ntfs-3g; a torn page counts (for its LSN and version, never as
+ * clean) when its restart area lies in its intact first sector.  When a
+ * restart page's place holds something else than a usable page or 0xFF
+ * (torn beyond the first sector, unknown version, garbage), or a third
+ * page turns up, the pages cannot be ordered: NTFS_LOG_UNCLEAN. */
 #define NTFS_LOG_READ (128u * 1024)
 enum ntfs_log_state ntfs_logfile_state(uint8_t *buf, size_t len);
 

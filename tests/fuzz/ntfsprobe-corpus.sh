@@ -36,6 +36,23 @@ vol log-unclean && "$M" "$tmp/log-unclean.img" log-unclean && seed log-unclean
 vol log-clean && "$M" "$tmp/log-clean.img" log-clean && seed log-clean
 vol fast && "$M" "$tmp/fast.img" log-fast-startup && seed fast
 vol torn && "$M" "$tmp/torn.img" tear 5 && seed torn
+# $LogFile restart pages torn by a power cut (only the first sector new),
+# and one of an unknown version.
+vol log-torn0 && "$M" "$tmp/log-torn0.img" log-torn 0 1.1 && seed log-torn0
+vol log-torn1-v2 && "$M" "$tmp/log-torn1-v2.img" log-torn 1 2.0 && seed log-torn1-v2
+vol log-torn1-older && "$M" "$tmp/log-torn1-older.img" log-torn 1 1.1 older &&
+	seed log-torn1-older
+vol log-torn-clean && "$M" "$tmp/log-torn-clean.img" log-torn 1 1.1 clean &&
+	seed log-torn-clean
+vol log-v3 && "$M" "$tmp/log-v3.img" log-version 1 3.0 && seed log-v3
+# Hostile values for the arithmetic: highest VCN INT64_MAX ($MFT and
+# $LogFile), a data size far above the allocation.
+max=0x7fffffffffffffff
+vol vcn-max && "$M" "$tmp/vcn-max.img" attr-set 0 0x80 24 $max && seed vcn-max
+vol log-vcn-max && "$M" "$tmp/log-vcn-max.img" attr-set 2 0x80 24 $max &&
+	seed log-vcn-max
+vol log-size-max && "$M" "$tmp/log-size-max.img" attr-set 2 0x80 48 $max &&
+	seed log-size-max
 vol sect4k -s 4096 -c 4096 && seed sect4k
 vol hibr
 printf hibr >"$tmp/put/hiberfil.sys" && truncate -s 8192 "$tmp/put/hiberfil.sys"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-"Usage: ntfs-mutate [--offset BYTES] IMAGE ACTION [ARG]\n"
+"Usage: ntfs-mutate [--offset BYTES] IMAGE ACTION [ARG...]\n"
 "\n"
 "Edits the NTFS file system in IMAGE (a bare volume, or one starting\n"
 "--offset BYTES into a disk image) in place.  Actions:\n"
@@ -31,6 +31,23 @@ static const char usage[] =
 "  log-fast-startup   restart pages version 2.0, as Windows Fast Startup\n"
 "                     leaves them\n"
 "  log-empty          fill the restart pages with 0xFF (an emptied log)\n"
+"  log-torn PAGE VERSION [older|clean]\n"
+"                     write clean restart pages, then rewrite page PAGE\n"
+"                     (0 or 1) as the newer one (or the older one) with\n"
+"                     VERSION 1.1 (unclean, or clean with \"clean\") or\n"
+"                     2.0 (Fast Startup), torn by a power cut: only its\n"
+"                     first 512-byte sector is new, the later ones keep\n"
+"                     the old sequence number\n"
+"  log-garbage PAGE   write clean restart pages, then overwrite page PAGE\n"
+"                     (0 or 1) with other bytes (neither a page nor 0xFF)\n"
+"  log-version PAGE VERSION\n"
+"                     write clean restart pages, then give page PAGE\n"
+"                     VERSION (e.g. 3.0, 1.0) and make it the newer one\n"
+"  attr-set RECORD TYPE OFFSET VALUE\n"
+"                     store the 64-bit VALUE at byte OFFSET of the first\n"
+"                     unnamed attribute TYPE (e.g. 0x80) of MFT record\n"
+"                     RECORD, e.g. 24 (highest VCN), 48 (data size): for\n"
+"                     hostile values (kept in $MFTMirr for records 0-3)\n"
 "  bitlocker          write the BitLocker signature -FVE-FS- over the\n"
 "                     NTFS one in the boot sector\n"
 "  tear RECORD        break the update sequence of MFT record RECORD (a\n"
@@ -174,6 +191,113 @@ static int write_log(struct img *im, const struct ntfs_dev *dev,
 	return 0;
 }
 
+/* After write_log(LOG_CLEAN): rewrites restart page `page` with version
+ * major.minor as the newer (or older) page; with `torn`, unclean and only
+ * its first sector written (the rest as before, with the old sequence
+ * number), as a power cut in the middle of the write leaves it. */
+static int log_page(struct img *im, const struct ntfs_dev *dev, unsigned page,
+		    int major, int minor, int older, int torn, int clean)
+{
+	uint8_t pg[4096], old[4096];
+	uint8_t *ra = pg + 48;
+	uint64_t off, size;
+	int err = write_log(im, dev, LOG_CLEAN);
+
+	if (!err)
+		err = ntfs_logfile_location(dev, &off, &size);
+	if (!err)
+		err = img_read(im, off + page * sizeof(pg), pg, sizeof(pg));
+	if (err)
+		return err;
+	memcpy(old, pg, sizeof(pg));
+	if (ntfs_fixup_apply(pg, sizeof(pg)))
+		return -EUCLEAN;
+	ntfs_put16(pg + 26, (uint16_t)minor);
+	ntfs_put16(pg + 28, (uint16_t)major);
+	/* write_log's LSNs are 0x100000 and 0x100001. */
+	ntfs_put64(ra, older ? 0xFFFFF : 0x100002);
+	if (torn && !clean)
+		ntfs_put16(ra + 14, 0);		/* no clean flag */
+	if (ntfs_fixup_protect(pg, sizeof(pg)))
+		return -EUCLEAN;
+	if (torn)
+		memcpy(pg + 512, old + 512, sizeof(pg) - 512);
+	return img_write(im, off + page * sizeof(pg), pg, sizeof(pg));
+}
+
+/* Stores `v` at `field` of attribute `type` in the record at `off`. */
+static int set_attr_at(struct img *im, uint64_t off, uint32_t rs,
+		       uint32_t type, uint32_t field, uint64_t v)
+{
+	uint8_t rec[4096];
+	struct ntfs_attr a;
+	int err = img_read(im, off, rec, rs);
+
+	if (err)
+		return err;
+	if (ntfs_record_load(rec, rs) ||
+	    ntfs_attr_find(rec, rs, type, NULL, &a) != 1 ||
+	    field > a.length - 8)
+		return -EUCLEAN;
+	ntfs_put64(rec + a.offset + field, v);
+	if (ntfs_fixup_protect(rec, rs))
+		return -EUCLEAN;
+	return img_write(im, off, rec, rs);
+}
+
+static int set_attr(struct img *im, const struct ntfs_dev *dev, uint64_t recno,
+		    uint32_t type, uint32_t field, uint64_t v)
+{
+	struct ntfs_boot b;
+	uint64_t off;
+	uint32_t rs;
+	int err = ntfs_mft_record_offset(dev, recno, &off, &rs);
+
+	if (!err)
+		err = boot_of(im, &b);
+	if (!err)
+		err = set_attr_at(im, off, rs, type, field, v);
+	if (!err && recno < 4)	/* $MFTMirr holds records 0-3 contiguously */
+		err = set_attr_at(im, b.mftmirr_lcn * b.cluster_size + recno * rs,
+				  rs, type, field, v);
+	return err;
+}
+
+/* After write_log(LOG_CLEAN): restart page `page` becomes bytes that are
+ * neither a restart page nor 0xFF. */
+static int log_garbage(struct img *im, const struct ntfs_dev *dev, unsigned page)
+{
+	uint8_t pg[4096];
+	uint64_t off, size;
+	unsigned i;
+	int err = write_log(im, dev, LOG_CLEAN);
+
+	if (!err)
+		err = ntfs_logfile_location(dev, &off, &size);
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(pg); i++)
+		pg[i] = (uint8_t)(i * 151 + 7);
+	return img_write(im, off + page * sizeof(pg), pg, sizeof(pg));
+}
+
+/* "MAJOR.MINOR" */
+static int parse_version(const char *s, int *major, int *minor)
+{
+	char *end;
+	long a = strtol(s, &end, 10), b;
+
+	if (end == s || *end != '.')
+		return -1;
+	s = end + 1;
+	b = strtol(s, &end, 10);
+	if (end == s || *end || a < 0 || a > 0x7FFF || b < 0 || b > 0x7FFF)
+		return -1;
+	*major = (int)a;
+	*minor = (int)b;
+	return 0;
+}
+
 static int tear(struct img *im, const struct ntfs_dev *dev, uint64_t recno)
 {
 	uint64_t off;
@@ -204,7 +328,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	const char *path, *action, *arg;
 	char *end;
-	int c, err;
+	int c, err, nargs;
 
 	msg_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
@@ -225,13 +349,19 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind < 2 || argc - optind > 3) {
+	if (argc - optind < 2 || argc - optind > 6) {
 		msg_error(NULL, "give IMAGE and ACTION (see --help)");
 		return 2;
 	}
 	path = argv[optind];
 	action = argv[optind + 1];
 	arg = argv[optind + 2];	/* NULL when absent */
+	nargs = argc - optind - 2;
+	if (nargs > 1 && strcmp(action, "log-torn") && strcmp(action, "log-version") &&
+	    strcmp(action, "attr-set")) {
+		msg_error(action, "too many arguments (see --help)");
+		return 2;
+	}
 	im.fd = open(path, O_RDWR | O_CLOEXEC);
 	if (im.fd < 0 || fstat(im.fd, &st) || (uint64_t)st.st_size <= im.base) {
 		msg_errno(path, -(errno ? errno : EINVAL), "cannot open the image");
@@ -262,6 +392,45 @@ int main(int argc, char **argv)
 		err = write_log(&im, &dev, LOG_FAST);
 	} else if (!strcmp(action, "log-empty") && !arg) {
 		err = write_log(&im, &dev, LOG_EMPTY);
+	} else if ((!strcmp(action, "log-torn") && nargs >= 2 && nargs <= 3) ||
+		   (!strcmp(action, "log-version") && nargs == 2)) {
+		int torn = !strcmp(action, "log-torn"), major, minor;
+		const char *when = nargs == 3 ? argv[optind + 4] : "newer";
+
+		if ((strcmp(arg, "0") && strcmp(arg, "1")) ||
+		    parse_version(argv[optind + 3], &major, &minor) ||
+		    (torn && !((major == 1 && minor == 1) ||
+			       (major == 2 && minor == 0))) ||
+		    (strcmp(when, "newer") && strcmp(when, "older") &&
+		     strcmp(when, "clean"))) {
+			msg_error(action, "wants PAGE (0 or 1) and VERSION (see --help)");
+			return 2;
+		}
+		err = log_page(&im, &dev, (unsigned)(*arg - '0'), major, minor,
+			       !strcmp(when, "older"), torn, !strcmp(when, "clean"));
+	} else if (!strcmp(action, "log-garbage") && nargs == 1) {
+		if (strcmp(arg, "0") && strcmp(arg, "1")) {
+			msg_error(arg, "log-garbage wants PAGE 0 or 1");
+			return 2;
+		}
+		err = log_garbage(&im, &dev, (unsigned)(*arg - '0'));
+	} else if (!strcmp(action, "attr-set") && nargs == 4) {
+		unsigned long long v[4];
+		int k;
+
+		for (k = 0; k < 4; k++) {
+			errno = 0;
+			v[k] = strtoull(argv[optind + 2 + k], &end, 0);
+			if (errno || *end || end == argv[optind + 2 + k]) {
+				msg_error(argv[optind + 2 + k], "attr-set wants numbers");
+				return 2;
+			}
+		}
+		if (v[1] > 0xFFFFFFFF || v[2] > 4096) {
+			msg_error(action, "TYPE or OFFSET out of range");
+			return 2;
+		}
+		err = set_attr(&im, &dev, v[0], (uint32_t)v[1], (uint32_t)v[2], v[3]);
 	} else if (!strcmp(action, "bitlocker") && !arg) {
 		err = img_write(&im, 3, "-FVE-FS-", 8);
 	} else if (!strcmp(action, "tear") && arg) {

@@ -224,6 +224,20 @@ static void test_attributes(void)
 	CHECK(ntfs_attr_find(r, 1024, NTFS_AT_DATA, "$I30", &a) == -EUCLEAN,
 	      "attributes: initialized size above data size");
 	record(r);
+	ntfs_put64(r + 96 + 48, 70000);		/* data size above allocation */
+	CHECK(ntfs_attr_find(r, 1024, NTFS_AT_DATA, "$I30", &a) == -EUCLEAN,
+	      "attributes: data size above allocated size");
+	record(r);
+	ntfs_put64(r + 96 + 16, 16);		/* a later extent: sizes undefined */
+	ntfs_put64(r + 96 + 48, 70000);
+	ntfs_put64(r + 96 + 56, 0);
+	CHECK(ntfs_attr_find(r, 1024, NTFS_AT_DATA, "$I30", &a) == 1,
+	      "attributes: sizes of a later extent not compared");
+	record(r);
+	ntfs_put64(r + 96 + 24, INT64_MAX);	/* highest VCN */
+	CHECK(ntfs_attr_find(r, 1024, NTFS_AT_DATA, "$I30", &a) == 1 &&
+	      a.highest_vcn == INT64_MAX, "attributes: highest VCN INT64_MAX parsed (judged later)");
+	record(r);
 	ntfs_put32(r + 176, NTFS_AT_DATA);	/* no end marker before "used" */
 	CHECK(ntfs_attr_find(r, 1024, NTFS_AT_BITMAP, NULL, &a) == -EUCLEAN,
 	      "attributes: missing end marker");
@@ -354,6 +368,174 @@ static enum ntfs_log_state log_of(uint8_t *log, int major0, int minor0, int use0
 	return ntfs_logfile_state(log, NTFS_LOG_READ);
 }
 
+/* A power cut while the page at `pg` was rewritten: its first sector is
+ * new, the later ones keep the previous write's sequence number (how 0),
+ * are zero (1) or garbage (2). */
+static void tear_page(uint8_t *pg, int how)
+{
+	uint16_t usn = ntfs_le16(pg + ntfs_le16(pg + 4));
+	unsigned i, j;
+
+	for (i = 1; i < 8; i++) {
+		uint8_t *sec = pg + 512 * i;
+
+		if (how == 0)
+			ntfs_put16(sec + 510, (uint16_t)(usn - 1));
+		for (j = 0; how && j < 512; j++)
+			sec[j] = how == 1 ? 0 : (uint8_t)(j * 37 + i);
+	}
+}
+
+/* Changes a protected page's header or restart area field of `bytes`
+ * (2 or 8) at `off`, and protects it again. */
+static void edit_page(uint8_t *pg, size_t off, int bytes, uint64_t v)
+{
+	ntfs_fixup_apply(pg, 4096);
+	if (bytes == 2)
+		ntfs_put16(pg + off, (uint16_t)v);
+	else
+		ntfs_put64(pg + off, v);
+	ntfs_fixup_protect(pg, 4096);
+}
+
+static void test_torn_logs(uint8_t *log)
+{
+	static const struct { int major, minor; enum ntfs_log_state want; } v[] = {
+		{ 1, 1, NTFS_LOG_UNCLEAN }, { 2, 0, NTFS_LOG_FAST_STARTUP },
+	};
+	size_t i, at;
+	int how;
+
+	/* The newer page, unclean 1.1 or 2.0, torn in either place: it
+	 * decides (ntfs-3g.probe --readwrite: 15 or 14), not the clean
+	 * older one. */
+	for (i = 0; i < 2; i++) {
+		for (at = 0; at <= 4096; at += 4096) {
+			memset(log, 0xFF, NTFS_LOG_READ);
+			restart(log + at, v[i].major, v[i].minor, 1, 0, 9, 4u << 20);
+			restart(log + (4096 - at), 1, 1, 1, 1, 5, 4u << 20);
+			tear_page(log + at, 0);
+			CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == v[i].want,
+			      "log: torn newer %d.%d page at %zu decides (%d)",
+			      v[i].major, v[i].minor, at, v[i].want);
+			/* The same page, older than the clean one. */
+			memset(log, 0xFF, NTFS_LOG_READ);
+			restart(log + at, v[i].major, v[i].minor, 1, 0, 5, 4u << 20);
+			restart(log + (4096 - at), 1, 1, 1, 1, 9, 4u << 20);
+			tear_page(log + at, 0);
+			CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
+			      "log: torn older %d.%d page at %zu: the newer clean one decides",
+			      v[i].major, v[i].minor, at);
+		}
+	}
+	/* A torn page's clean flag is not believed (ntfs-3g: 15). */
+	for (at = 0; at <= 4096; at += 4096) {
+		memset(log, 0xFF, NTFS_LOG_READ);
+		restart(log + at, 1, 1, 1, 1, 9, 4u << 20);
+		restart(log + (4096 - at), 1, 1, 1, 1, 5, 4u << 20);
+		tear_page(log + at, 0);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: torn newer clean page at %zu: unclean", at);
+	}
+	/* ntfs-3g's header checks: the restart area after the update
+	 * sequence array; header length and data offset multiples of 8;
+	 * no more clients in both lists than in the array. */
+	build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+	edit_page(log + 4096, 4, 2, 32);	/* array at 32..50, area at 48 */
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: restart area over the update sequence array: unclean");
+	build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+	edit_page(log + 4096, 48 + 36, 2, 44);
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: record header length not a multiple of 8: unclean");
+	build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+	edit_page(log + 4096, 48 + 10, 2, 0);	/* client 0 free and in use */
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: one client in both lists: unclean");
+	for (how = 1; how <= 2; how++) {
+		build_log(log, 1, 1, 1, 1, 5, 1, 0, 9);
+		tear_page(log + 4096, how);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: torn newer page, later sectors %s: first sector decides",
+		      how == 1 ? "zero" : "garbage");
+	}
+	/* Restart area beyond the first sector: the torn page's LSN and
+	 * state cannot be trusted, so the pages cannot be ordered. */
+	for (at = 0; at <= 4096; at += 4096) {
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		edit_page(log + at, 48 + 20, 2, 480);	/* restart area length */
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
+		      "log: long restart area, intact: clean");
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		edit_page(log + at, 48 + 20, 2, 480);
+		tear_page(log + at, 0);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: page at %zu torn inside its restart area: unordered, unclean", at);
+	}
+	build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+	log[4096 + 510] ^= 1;	/* the first sector itself is torn */
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: first sector of a page torn: unordered, unclean");
+	/* Unknown versions (ntfs-3g skips such a page) next to a clean one. */
+	for (at = 0; at <= 4096; at += 4096) {
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		edit_page(log + at, 28, 2, 3);		/* version 3.1 */
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: version 3.1 page at %zu next to a clean one: unclean", at);
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		edit_page(log + at, 26, 2, 0);		/* version 1.0 */
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: version 1.0 page at %zu next to a clean one: unclean", at);
+	}
+	/* Garbage, or zeros, where a restart page belongs. */
+	for (at = 0; at <= 4096; at += 4096) {
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		memset(log + at, 0, 4096);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: zeros instead of the page at %zu: unclean", at);
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		memcpy(log + at, "RCRD", 4);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+		      "log: no restart page at %zu: unclean", at);
+		build_log(log, 1, 1, 1, 1, 5, 1, 1, 9);
+		memset(log + at, 0xFF, 4096);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
+		      "log: page at %zu emptied (0xFF), the other decides", at);
+	}
+	build_log(log, 1, 1, 1, 1, 5, 1, 0, 5);
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: equal LSNs: the worse state");
+	/* A second page emptied, and another restart page further on
+	 * (ntfs-3g would find it at 8192 and might trust it). */
+	build_log(log, 1, 1, 1, 1, 5, 0, 0, 0);
+	restart(log + 8192, 1, 1, 1, 0, 9, 4u << 20);
+	ntfs_fixup_apply(log + 8192, 4096);
+	ntfs_put32(log + 8192 + 16, 8192);	/* it says it is the second */
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: a restart page at 8192 after an empty second place: unclean");
+	memset(log, 0xFF, 8192);
+	restart(log + 4096, 1, 1, 1, 1, 5, 4u << 20);
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: only a second page, and another at 8192: unclean");
+	memset(log + 8192, 0xFF, 4096);
+	restart(log + 4096, 1, 1, 1, 1, 5, 4u << 20);
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
+	      "log: only a second page, the first place 0xFF: it decides");
+	/* chkdsk's pages: "CHKD", its LSN in the header, maybe no fixups. */
+	for (how = 0; how < 2; how++) {
+		build_log(log, 1, 1, 1, 0, 5, 1, 0, 6);
+		ntfs_fixup_apply(log, 4096);
+		memcpy(log, "CHKD", 4);
+		ntfs_put16(log + 6, 0);
+		ntfs_put64(log + 8, how ? 4 : 7);
+		ntfs_put16(log + 48 + 14, 2);
+		CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) ==
+		      (how ? NTFS_LOG_UNCLEAN : NTFS_LOG_CLEAN),
+		      how ? "log: older clean CHKD page does not count" :
+			    "log: newer clean CHKD page without fixups decides");
+	}
+}
+
 static void test_logfile(void)
 {
 	uint8_t *log = malloc(NTFS_LOG_READ);
@@ -377,13 +559,14 @@ static void test_logfile(void)
 	CHECK(log_of(log, 1, 0, 1, 1, 5, 0, 0, 0) == NTFS_LOG_INVALID,
 	      "log: version 1.0 unknown: no valid page");
 	build_log(log, 1, 1, 1, 1, 5, 1, 0, 9);
-	log[4096 + 1022] ^= 1;	/* tear the newer page */
-	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_CLEAN,
-	      "log: torn page is ignored, the intact one decides");
+	log[4096 + 1022] ^= 1;	/* tear the newer page after its first sector */
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: torn newer page, restart area in its first sector, decides");
 	build_log(log, 1, 1, 1, 1, 5, 0, 0, 0);
 	log[1022] ^= 1;
-	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_INVALID,
-	      "log: only page torn: invalid");
+	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_UNCLEAN,
+	      "log: only page torn after its first sector, clean flag: unclean");
+	test_torn_logs(log);
 	build_log(log, 1, 1, 1, 0, 5, 0, 0, 0);
 	ntfs_put64(log + 8, 1);		/* chkdsk LSN on an RSTR page */
 	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_INVALID,
@@ -416,6 +599,22 @@ static void test_logfile(void)
 	memset(log, 0, NTFS_LOG_READ);
 	CHECK(ntfs_logfile_state(log, NTFS_LOG_READ) == NTFS_LOG_INVALID, "log: zeros are not empty");
 	CHECK(ntfs_logfile_state(log, 0) == NTFS_LOG_INVALID, "log: nothing read");
+	/* Buffers of exactly the bytes read: ASan sees any read beyond. */
+	{
+		uint8_t *cut = malloc(4098);
+
+		if (cut) {
+			memset(cut, 0, 2);
+			CHECK(ntfs_logfile_state(cut, 2) == NTFS_LOG_INVALID,
+			      "log: 2 bytes read");
+			build_log(log, 1, 1, 1, 1, 5, 0, 0, 0);
+			memcpy(cut, log, 4096);
+			memset(cut + 4096, 0, 2);
+			CHECK(ntfs_logfile_state(cut, 4098) == NTFS_LOG_UNCLEAN,
+			      "log: 2 bytes of a second page, not 0xFF: unclean");
+			free(cut);
+		}
+	}
 	free(log);
 }
 
@@ -628,6 +827,12 @@ static void test_seeds(void)
 		{ "fast", NTFS_FAST_STARTUP }, { "torn", NTFS_CORRUPT },
 		{ "sect4k", NTFS_SAFE }, { "hibr", NTFS_HIBERNATED },
 		{ "short", NTFS_HIBERNATED }, { "bigroot", NTFS_SAFE },
+		{ "log-torn0", NTFS_UNCLEAN_JOURNAL },
+		{ "log-torn1-v2", NTFS_FAST_STARTUP },
+		{ "log-torn1-older", NTFS_SAFE }, { "log-v3", NTFS_UNCLEAN_JOURNAL },
+		{ "log-torn-clean", NTFS_UNCLEAN_JOURNAL },
+		{ "vcn-max", NTFS_CORRUPT }, { "log-vcn-max", NTFS_CORRUPT },
+		{ "log-size-max", NTFS_CORRUPT },
 	};
 	static struct seed_read sr;
 	static uint8_t buf[1 << 20];
@@ -668,6 +873,132 @@ static void test_seeds(void)
 	}
 }
 
+/* ---- ntfs_probe on an edited mkntfs volume: values that overflow ---- */
+
+/* The seed "clean" (a 4 MiB mkntfs volume) as flat bytes. */
+static uint8_t *flat_seed(size_t *size)
+{
+	static struct ntfz z;
+	static uint8_t raw[1 << 20];
+	FILE *f = fopen("tests/fuzz/corpus/fuzz-ntfsprobe/clean", "rb");
+	size_t n = f ? fread(raw, 1, sizeof(raw), f) : 0;
+	uint8_t *img;
+
+	if (f)
+		fclose(f);
+	if (!n)
+		return NULL;
+	ntfz_parse(&z, raw, n);
+	img = malloc(z.size);
+	if (img && ntfz_read(&z, 0, img, z.size)) {
+		free(img);
+		img = NULL;
+	}
+	*size = z.size;
+	return img;
+}
+
+/* MFT record `recno` of the flat volume, fixups removed; re-protect with
+ * ntfs_fixup_protect(rec, 1024) after editing. */
+static uint8_t *flat_record(uint8_t *img, uint64_t recno)
+{
+	struct ntfs_boot b;
+	uint8_t *rec;
+
+	if (ntfs_boot_parse(img, 512, &b) || b.record_size != 1024)
+		return NULL;
+	rec = img + b.mft_lcn * b.cluster_size + recno * 1024;
+	return ntfs_record_load(rec, 1024) ? NULL : rec;
+}
+
+/* Protects an edited record and copies it to $MFTMirr (records 0-3), so
+ * the probe gets past the mirror check to the edited value. */
+static void flat_commit(uint8_t *img, uint8_t *rec, uint64_t recno)
+{
+	struct ntfs_boot b;
+
+	ntfs_fixup_protect(rec, 1024);
+	if (recno < 4 && !ntfs_boot_parse(img, 512, &b))
+		memcpy(img + b.mftmirr_lcn * b.cluster_size + recno * 1024, rec, 1024);
+}
+
+static enum ntfs_state flat_probe(uint8_t *img, size_t size, char *detail,
+				  size_t dlen)
+{
+	struct mem m = { img, size, 0, 0 };
+	struct ntfs_dev dev = { mem_read, &m, size, 512 };
+	struct ntfs_result r;
+
+	if (ntfs_probe(&dev, &r))
+		return (enum ntfs_state)-1;
+	snprintf(detail, dlen, "%s", r.detail);
+	return r.state;
+}
+
+static void test_overflow(void)
+{
+	static const uint64_t recs[] = { 0, 2 };	/* $MFT, $LogFile */
+	size_t size = 0, i;
+	uint8_t *img = flat_seed(&size), *rec, *a;
+	char detail[512];
+	struct ntfs_attr at;
+
+	CHECK(img != NULL, "overflow: the clean seed loads");
+	if (!img)
+		return;
+	CHECK(flat_probe(img, size, detail, sizeof(detail)) == NTFS_SAFE,
+	      "overflow: the unedited volume is safe (%s)", detail);
+	for (i = 0; i < 2; i++) {
+		/* highest_vcn + 1 overflowed (UBSan aborts here before
+		 * the fix). */
+		free(img);
+		img = flat_seed(&size);
+		rec = flat_record(img, recs[i]);
+		if (!rec || ntfs_attr_find(rec, 1024, NTFS_AT_DATA, NULL, &at) != 1)
+			break;
+		a = rec + at.offset;
+		ntfs_put64(a + 24, INT64_MAX);
+		flat_commit(img, rec, recs[i]);
+		CHECK(flat_probe(img, size, detail, sizeof(detail)) == NTFS_CORRUPT,
+		      "overflow: record %llu $DATA highest VCN INT64_MAX is corrupt (%s)",
+		      (unsigned long long)recs[i], detail);
+		/* A huge data size (and initialized size) with 1 MiB of runs. */
+		free(img);
+		img = flat_seed(&size);
+		rec = flat_record(img, recs[i]);
+		a = rec + at.offset;
+		ntfs_put64(a + 48, INT64_MAX);
+		ntfs_put64(a + 56, INT64_MAX);
+		flat_commit(img, rec, recs[i]);
+		CHECK(flat_probe(img, size, detail, sizeof(detail)) == NTFS_CORRUPT,
+		      "overflow: record %llu $DATA size INT64_MAX is corrupt (%s)",
+		      (unsigned long long)recs[i], detail);
+	}
+	/* $LogFile's run moved to LCN 2^62: times the cluster size it
+	 * overflows 64 bits.  The run needs 11 bytes of mapping pairs: grow
+	 * the last attribute by 8. */
+	free(img);
+	img = flat_seed(&size);
+	rec = flat_record(img, 2);
+	if (rec && ntfs_attr_find(rec, 1024, NTFS_AT_DATA, NULL, &at) == 1 &&
+	    at.offset + at.length == ntfs_le32(rec + 24) - 8) {
+		static const uint8_t run[] = { 0x82, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x40, 0 };
+
+		a = rec + at.offset;
+		ntfs_put32(a + 4, at.length + 8);
+		memcpy(a + 64, run, sizeof(run));
+		memset(a + 64 + sizeof(run), 0, at.length + 8 - 64 - sizeof(run));
+		ntfs_put32(a + at.length + 8, NTFS_AT_END);
+		ntfs_put32(rec + 24, ntfs_le32(rec + 24) + 8);
+		flat_commit(img, rec, 2);
+		CHECK(flat_probe(img, size, detail, sizeof(detail)) == NTFS_CORRUPT,
+		      "overflow: $LogFile run at LCN 2^62 is corrupt (%s)", detail);
+	} else {
+		CHECK(0, "overflow: $LogFile's $DATA is the last attribute");
+	}
+	free(img);
+}
+
 int main(void)
 {
 	test_boot();
@@ -679,5 +1010,6 @@ int main(void)
 	test_hiberfil();
 	test_probe();
 	test_seeds();
+	test_overflow();
 	return check_done();
 }
