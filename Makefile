@@ -85,7 +85,8 @@ install: all
 	install -m 0755 $(TOOLS:%=$(B)/bin/%) $(DESTDIR)$(sbindir)/
 	install -d $(DESTDIR)$(datadir)/loopboot
 	install -m 0644 scripts/loopboot-functions $(DESTDIR)$(datadir)/loopboot/functions
-	install -m 0755 scripts/loopboot-shutdown $(DESTDIR)$(datadir)/loopboot/shutdown
+	install -m 0644 $(BOOT_PARTS:%=scripts/loopboot/%) $(DESTDIR)$(datadir)/loopboot/
+	install -m 0755 scripts/loopboot/shutdown $(DESTDIR)$(datadir)/loopboot/shutdown
 	install -d $(DESTDIR)$(sysconfdir)/initramfs-tools/hooks \
 		$(DESTDIR)$(sysconfdir)/initramfs-tools/conf.d
 	install -m 0755 hooks/loopboot $(DESTDIR)$(sysconfdir)/initramfs-tools/hooks/loopboot
@@ -102,6 +103,9 @@ install: all
 	install -m 0755 helpers/loopboot-mkmedia-refresh \
 		$(DESTDIR)$(sysconfdir)/initramfs/post-update.d/loopboot-mkmedia
 
+# The sourced parts of the boot logic (scripts/loopboot-functions loads them).
+BOOT_PARTS = contract drivers core initramfs-tools shutdown-setup
+
 # Everything the build, the tests and the demo need, from Debian's archive.
 deps:
 	tests/install-deps
@@ -112,7 +116,7 @@ deb:
 
 # Shell scripts shipped or used by tests (POSIX sh unless they say bash).
 SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
-	scripts/loopboot-shutdown tests/system/run \
+	$(BOOT_PARTS:%=scripts/loopboot/%) scripts/loopboot/shutdown tests/system/run \
 	scripts/init-top/loopboot scripts/local-premount/loopboot \
 	scripts/local-bottom/loopboot scripts/panic/loopboot $(wildcard tests/*/*.sh) tests/run \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \

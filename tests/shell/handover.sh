@@ -11,6 +11,7 @@
 # LOOPBOOT_FUNCTIONS names another functions file to test (an older one).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+export LOOPBOOT_LIB=$top/scripts/loopboot
 funcs=${LOOPBOOT_FUNCTIONS:-$top/scripts/loopboot-functions}
 # shellcheck source=../tap.sh
 . "$(dirname "$0")/../tap.sh"

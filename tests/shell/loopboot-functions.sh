@@ -6,6 +6,7 @@
 # initramfs-tools.  The real cmdline-get is used (build/bin).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+export LOOPBOOT_LIB=$top/scripts/loopboot
 cmdline_get=${CMDLINE_GET:-$top/build/bin/cmdline-get}
 [ -x "$cmdline_get" ] || make -C "$top" -s build/bin/cmdline-get
 # shellcheck source=../tap.sh
@@ -357,7 +358,7 @@ panic_run() { # prints what loopboot_panic said
 stub sync ':'
 reset
 mkdir -p "$work/run"
-printf "LOOPBOOT_HOST_DEV='/dev/sda2'\nLOOPBOOT_LOOP_DEV='/dev/loop7'\n" >"$work/run/state"
+printf "LOOPBOOT_HOST_DEV='/dev/sda2'\nLOOPBOOT_LOOP_DEV='/dev/loop7'\nLOOPBOOT_LOOP_FILE='/linux/root.img'\n" >"$work/run/state"
 echo "/dev/sda2 $work/run/host ntfs3 rw 0 0" >"$work/mounts"
 out=$(panic_run)
 grep -q '^sync' "$work/calls" && grep -q '^loopattach --detach /dev/loop7' "$work/calls" &&
@@ -365,7 +366,7 @@ grep -q '^sync' "$work/calls" && grep -q '^loopattach --detach /dev/loop7' "$wor
 tap $? "a panic before the root is mounted: host flushed, loop detached, host unmounted (got: $out)"
 reset
 mkdir -p "$work/run"
-printf "LOOPBOOT_HOST_DEV='/dev/sda2'\nLOOPBOOT_LOOP_DEV='/dev/loop7'\n" >"$work/run/state"
+printf "LOOPBOOT_HOST_DEV='/dev/sda2'\nLOOPBOOT_LOOP_DEV='/dev/loop7'\nLOOPBOOT_LOOP_FILE='/linux/root.img'\n" >"$work/run/state"
 printf '%s\n' "/dev/sda2 $work/run/host ntfs3 rw 0 0" "/dev/loop7 $work/root ext4 rw 0 0" >"$work/mounts"
 panic_run >/dev/null
 grep -q '^sync' "$work/calls" && ! grep -Eq '^(umount|loopattach)' "$work/calls"

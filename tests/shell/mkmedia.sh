@@ -10,6 +10,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cmdline_get=${CMDLINE_GET:-$top/build/bin/cmdline-get}
 [ -x "$cmdline_get" ] || make -C "$top" -s build/bin/cmdline-get
 tool=$top/helpers/loopboot-mkmedia
+export LOOPBOOT_LIB=$top/scripts/loopboot
 hook=$top/helpers/loopboot-mkmedia-refresh
 # shellcheck source=../tap.sh
 . "$top/tests/tap.sh"

@@ -1,12 +1,12 @@
 #!/bin/bash
-# scripts/loopboot-shutdown (the program systemd's last stage runs from
+# scripts/loopboot/shutdown (the program systemd's last stage runs from
 # shellcheck disable=SC2016,SC2028 # stub bodies are single-quoted on purpose
 # /run/initramfs) outside a shutdown, with stub commands over a fake
 # /proc/mounts: the order of its steps, each verb, the ntfs-3g wait, and that
 # it goes down even when the host stays busy.  The real thing: tests/system/run.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-prog=$top/scripts/loopboot-shutdown
+prog=$top/scripts/loopboot/shutdown
 # shellcheck source=../tap.sh
 . "$top/tests/tap.sh"
 work=$(mktemp -d)
@@ -60,13 +60,15 @@ run_() {
 		echo "tmpfs $o/run/initramfs tmpfs rw 0 0"
 		echo "/dev/loop1 $o/home/My\\040Files ext4 rw 0 0"
 	} >"$work/mounts"
-	printf '%s\n' "LOOPBOOT_HOST_DEV='/dev/vda1'" "LOOPBOOT_HOST_DRIVER='$driver'" \
-		"LOOPBOOT_HOST_RO=''" "LOOPBOOT_LOOP_DEV='/dev/loop0'" \
-		"LOOPBOOT_LOOP_FILE='/linux/root.img'" "LOOPBOOT_IMAGE_TYPE='ext4'" >"$work/state"
+	# The state as the boot writes it (the contract's writer).
+	LOOPBOOT_HOST_DEV=/dev/vda1 LOOPBOOT_HOST_DRIVER=$driver LOOPBOOT_HOST_RO='' \
+		LOOPBOOT_HOST_MNT=/run/loopboot/host LOOPBOOT_LOOP_DEV=/dev/loop0 \
+		LOOPBOOT_LOOP_FILE=/linux/root.img LOOPBOOT_IMAGE_TYPE=ext4 \
+		sh -c '. "$1" && loopboot_state_write "$2"' sh "$top/scripts/loopboot/contract" "$work/state"
 	[ "$driver" = ntfs-3g ] && echo 4242 >"$work/pid"
 	[ "${hide:-}" ] && : >"$work/lazy-host"
 	[ "${busy:-}" ] && echo "$work/newroot-host" >"$work/busy"
-	LB_PATH=$bin LB_OLDROOT=$o LB_STATE=$work/state LB_HOSTMNT=$work/newroot-host \
+	LB_PATH=$bin LB_LIB=$top/scripts/loopboot LB_OLDROOT=$o LB_STATE=$work/state LB_HOSTMNT=$work/newroot-host \
 		LB_PROC_MOUNTS=$work/mounts LB_SYS=$work/sys LB_CONSOLE=/nonexistent LB_WAIT=1 \
 		timeout 20 sh "$prog" "$verb" >"$work/out" 2>&1
 	echo "exit $?" >>"$work/out"

@@ -1,0 +1,85 @@
+#!/bin/bash
+# The contract between loopboot's parts (scripts/loopboot/contract) holds:
+# the documented option tables (README, loopboot(7)) list exactly its
+# options; ntfsprobe's exit codes are the named ones; the state file has
+# one writer and one reader, which round-trip any value; no part reads the
+# state or /proc/mounts its own way.
+# shellcheck disable=SC2016,SC2086 # patterns with backquotes and $; field lists split on purpose
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+contract=$top/scripts/loopboot/contract
+# shellcheck source=../tap.sh
+. "$top/tests/tap.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# shellcheck source=../../scripts/loopboot/contract
+. "$contract"
+names=$(printf '%s\n' "$LOOPBOOT_OPTIONS" | awk 'NF { print $1 }' | sort)
+
+# --- the option tables ------------------------------------------------------------
+# README: the rows of the table under "## Kernel options" ("| `loop=` |",
+# "| `ro` / `rw` |").
+readme=$(awk '/^## Kernel options/ { on = 1; next } /^## / { on = 0 } on && /^\| `/' "$top/README.md" |
+	cut -d'|' -f2 | grep -o '`[^`]*`' | tr -d '`' | sed 's/=$//' | sort -u)
+# break= is documented in its own section of the README.
+diff <(printf '%s\n' "$names" | grep -vx break) <(printf '%s\n' "$readme") >"$work/d" 2>&1
+tap $? "README's option table lists exactly the contract's options $(tr '\n' ' ' <"$work/d")"
+grep -q '^## When it fails: `break=`' "$top/README.md"
+tap $? "README documents break= (its own section)"
+# loopboot(7): the tags of KERNEL OPTIONS.
+man=$(awk '/^\.SH KERNEL OPTIONS/ { on = 1; next } /^\.SH / { on = 0 } on' "$top/man/loopboot.7" |
+	awk 'prev == ".TP" { print } { prev = $0 }' | sed 's/^\.B[IR]* //' |
+	grep -oE '(^|[ "])[a-z.]+=?' | tr -d ' "' | sed 's/=$//' | sort -u)
+diff <(printf '%s\n' "$names") <(printf '%s\n' "$man") >"$work/d" 2>&1
+tap $? "loopboot(7) KERNEL OPTIONS lists exactly the contract's options $(tr '\n' ' ' <"$work/d")"
+args=$(loopboot_option_args | tr '\n' ' ')
+[ "$args" = "lb_root=root lb_loop=loop lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags lb_ro_word=ro lb_rw_word=rw lb_ro=loopboot.ro " ]
+tap $? "the cmdline-get arguments come from the table (got: $args)"
+[ "$(loopboot_option_args copy | tr '\n' ' ')" = "lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags " ]
+tap $? "boot media copy loopfstype=, loopflags=, rootfstype=, rootflags= as given"
+
+# --- ntfsprobe's exit codes ---------------------------------------------------------
+for v in SAFE USAGE NOT_NTFS CORRUPT HIBERNATED DIRTY BITLOCKER; do
+	c=$(sed -n "s/^[[:space:]]*EXIT_$v = \([0-9]*\),.*/\1/p" "$top/helpers/ntfsprobe.c")
+	eval "s=\${LOOPBOOT_PROBE_$v}"; s=${s-}
+	[ -n "$c" ] && [ "$c" = "$s" ]
+	tap $? "LOOPBOOT_PROBE_$v is ntfsprobe's EXIT_$v ($s = ${c:-missing})"
+done
+! grep -nE '^\s*(1[2-6]( \| 1[2-6])*)\)' "$top/scripts/loopboot/"* "$top/scripts/loopboot-functions" >"$work/d"
+tap $? "no part tests ntfsprobe's exit codes as bare numbers $(cat "$work/d")"
+
+# --- the state file -----------------------------------------------------------------
+hostile="a'b\"c\\d \$(touch $work/pwned) \`x\` \\c %s
+second line
+"
+(
+	for f in $LOOPBOOT_STATE_FIELDS; do eval "$f=\$hostile\$f"; done
+	loopboot_state_write "$work/state"
+) || tap 1 "the state is written"
+for sh in dash bash "busybox sh"; do
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	$sh -c '. "$1"; loopboot_state_read "$2" || exit 1
+		for f in $LOOPBOOT_STATE_FIELDS; do eval "printf %s \"\$$f\""; printf "|\n"; done' \
+		sh "$contract" "$work/state" >"$work/got.$$" 2>&1
+	for f in $LOOPBOOT_STATE_FIELDS; do printf '%s|\n' "$hostile$f"; done >"$work/want"
+	cmp -s "$work/want" "$work/got.$$" && [ ! -e "$work/pwned" ]
+	tap $? "$sh: the state reads back byte for byte, nothing run"
+done
+(
+	for f in $LOOPBOOT_STATE_FIELDS; do eval "$f=x"; done
+	loopboot_state_write "$work/plain"
+)
+[ "$(printf '%s\n' $LOOPBOOT_STATE_FIELDS | sed "s/\$/='x'/")" = "$(cat "$work/plain")" ]
+tap $? "the writer writes every field, one line each"
+printf "LOOPBOOT_HOST_DEV='/dev/sda1'\n" >"$work/partial"
+! (loopboot_state_read "$work/partial") && ! (loopboot_state_read "$work/nonexistent")
+tap $? "the reader refuses a missing state or one without host and file"
+# Every reader goes through loopboot_state_read; nothing else sources it.
+! grep -nE '^\s*\. +"?\$(LOOPBOOT_STATE|LB_STATE|_state)' \
+	"$top/scripts/loopboot/"* "$top/scripts/"*/loopboot "$top/helpers/loopboot-mkmedia" >"$work/d"
+tap $? "no part sources the state file but the contract's reader $(cat "$work/d")"
+! grep -lE 'while read -r [^ ]+ [^ ]+ [^ ]+ [^ ]+.*' "$top/scripts/loopboot/"{drivers,core,initramfs-tools,shutdown-setup,shutdown} >"$work/d"
+tap $? "/proc/mounts is parsed by the contract only $(cat "$work/d")"
+
+echo "1..$n"
