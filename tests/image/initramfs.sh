@@ -30,7 +30,9 @@ for series in 6.1 6.12; do
 	has() { printf '%s\n' "$list" | grep -Eq -- "$1"; }
 
 	for f in usr/sbin/cmdline-get usr/sbin/ntfsprobe usr/sbin/loopattach \
-		scripts/loopboot-functions scripts/init-top/loopboot \
+		scripts/loopboot-functions scripts/loopboot/contract scripts/loopboot/drivers \
+		scripts/loopboot/core scripts/loopboot/initramfs-tools scripts/loopboot/shutdown-setup \
+		scripts/loopboot/shutdown scripts/loopboot/shutdown.libs scripts/init-top/loopboot \
 		scripts/local-premount/loopboot scripts/local-bottom/loopboot scripts/panic/loopboot \
 		sbin/fsck sbin/e2fsck sbin/fsck.ext4 sbin/logsave; do
 		has "^(usr/)?$f\$"
@@ -64,5 +66,13 @@ for series in 6.1 6.12; do
 	rm -f "$root/probe.ntfs"
 	chroot "$root" /bin/sh -n /scripts/loopboot-functions
 	tap $? "$kver: chroot: the image's sh parses loopboot-functions"
+	# The image's own sh loads every part and finds each stage's entry.
+	# shellcheck disable=SC2016 # run by the image's sh
+	chroot "$root" /bin/sh -c '. /scripts/loopboot-functions &&
+		for f in loopboot_read_options loopboot_premount loopboot_bottom \
+			loopboot_panic loopboot_prepare_shutdown loopboot_state_read; do
+			command -v "$f" >/dev/null || exit 1
+		done' >/dev/null 2>&1
+	tap $? "$kver: chroot: the image's sh loads every part of the boot logic"
 done
 echo "1..$n"
