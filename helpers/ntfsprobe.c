@@ -9,6 +9,7 @@
 #include "fat.h"
 #include "msg.h"
 #include "ntfs.h"
+#include "version.h"
 
 #include <blkid/blkid.h>
 #include <errno.h>
@@ -20,10 +21,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef LOOPBOOT_VERSION
-#define LOOPBOOT_VERSION "0.1.0"
-#endif
 
 /* Stable exit codes: the boot scripts depend on them.  12-15 are those of
  * ntfs-3g.probe, so both tools read the same. */

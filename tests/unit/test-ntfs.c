@@ -2,6 +2,7 @@
  * then broken one field at a time. */
 #include "check.h"
 #include "ntfs.h"
+#include "ntfs-edit.h"
 #include "../fuzz/ntfz.h"
 
 #include <errno.h>
