@@ -3,7 +3,7 @@
  * Runs before any read-write mount of an NTFS, FAT or exFAT host: a
  * hibernated, Fast Startup, dirty or unclean volume mounted read-write
  * loses the user's Windows session or data.  Opens the devices read-only
- * and never writes.  The judgements themselves are in lib/ntfs.c and
+ * and never writes.  The judgements themselves are in lib/ntfs-probe.c and
  * lib/fat.c; see ntfsprobe(8).
  */
 #include "fat.h"

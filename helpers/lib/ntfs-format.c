@@ -374,7 +374,8 @@ static int restart_page(uint8_t *pg, size_t avail, size_t pos,
 	 * sequence number. */
 	usa_end = 30;		/* the header's size */
 	if (!(chkd && !ntfs_le16(pg + 6))) {
-		if (ntfs_usa_check(pg, sps, &usa_ofs, &usa_count) || usa_ofs < 30)
+		if (ntfs_usa_check(pg, sps, &usa_ofs, &usa_count) ||
+		    usa_ofs < 30)
 			return 0;
 		usa_end = usa_ofs + 2u * usa_count;
 		if (ntfs_fixup_apply(pg, sps)) {

@@ -19,10 +19,10 @@
 /* Limits that keep a hostile volume from making us loop or allocate
  * without end.  Real volumes stay far below them; above them we fail
  * closed (corrupt). */
-#define NTFS_MAX_CLUSTER (2u << 20)		/* Windows allows up to 2 MiB */
-#define NTFS_MAX_RUNS 65536			/* per attribute, all extents */
+#define NTFS_MAX_CLUSTER (2u << 20)	/* Windows allows up to 2 MiB */
+#define NTFS_MAX_RUNS 65536		/* per attribute, all extents */
 #define NTFS_MAX_ATTR_LIST (256u << 10)	/* bytes of $ATTRIBUTE_LIST */
-#define NTFS_MAX_INDEX_BLOCKS (1u << 20)	/* root directory index blocks */
+#define NTFS_MAX_INDEX_BLOCKS (1u << 20) /* root directory index blocks */
 
 static inline uint16_t ntfs_le16(const uint8_t *p)
 {

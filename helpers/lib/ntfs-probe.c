@@ -110,7 +110,8 @@ static int check_logfile(struct ntfs_vol *p, uint8_t *rec, struct findings *f,
 
 	if (r)
 		return r;
-	r = ntfs_load_attr(p, NTFS_REC_LOGFILE, rec, NTFS_AT_DATA, NULL, 0, &lg);
+	r = ntfs_load_attr(p, NTFS_REC_LOGFILE, rec, NTFS_AT_DATA, NULL, 0,
+			   &lg);
 	if (r == 0)
 		return ntfs_corrupt(p, "$LogFile has no data attribute");
 	if (r < 0)

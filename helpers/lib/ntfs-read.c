@@ -27,7 +27,7 @@ int ntfs_vol_open(struct ntfs_vol *p, const struct ntfs_dev *dev,
 		*why = "the device is too small for a file system";
 		return 1;
 	}
-	p->boot.volume_size = dev->size;	/* bounds ntfs_vol_read for now */
+	p->boot.volume_size = dev->size;	/* bounds the reads for now */
 	r = ntfs_vol_read(p, 0, sector, sizeof(sector));
 	if (r)
 		return r;
@@ -151,7 +151,8 @@ int ntfs_stream_read(struct ntfs_vol *p, const struct ntfs_runs *rl,
 			    p->boot.clusters)
 				return ntfs_corrupt(p, "a run lies beyond the end of the volume");
 			err = ntfs_vol_read(p, ((uint64_t)r->lcn + vcn -
-						(uint64_t)r->vcn) * cs + in, buf, n);
+						(uint64_t)r->vcn) * cs + in,
+					    buf, n);
 			if (err)
 				return err;
 		}
@@ -274,8 +275,8 @@ static int read_small(struct ntfs_vol *p, const struct ntfs_attr *a,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = ntfs_stream_read(p, &v.runs, 0, *buf,
-			       (size_t)(v.init_size < *len ? v.init_size : *len));
+	err = ntfs_stream_read(p, &v.runs, 0, *buf, (size_t)(v.init_size < *len ?
+						       v.init_size : *len));
 	if (err) {
 		free(*buf);
 		*buf = NULL;
@@ -394,7 +395,8 @@ int ntfs_load_mft(struct ntfs_vol *p, uint8_t *rec)
 		return r;
 	if (ntfs_record_load(rec, rs))
 		return ntfs_corrupt(p, "$MFT record 0 is damaged (bad magic or torn write)");
-	r = ntfs_load_attr(p, NTFS_REC_MFT, rec, NTFS_AT_DATA, NULL, 0, &p->mft);
+	r = ntfs_load_attr(p, NTFS_REC_MFT, rec, NTFS_AT_DATA, NULL, 0,
+			   &p->mft);
 	if (r == 0)
 		return ntfs_corrupt(p, "$MFT has no data attribute");
 	if (r < 0)

@@ -1,4 +1,4 @@
-/* Unit tests of lib/ntfs.c on hand-made buffers: each structure valid,
+/* Unit tests of lib/ntfs-*.c on hand-made buffers: each structure valid,
  * then broken one field at a time. */
 #include "check.h"
 #include "ntfs.h"
