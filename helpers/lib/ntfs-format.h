@@ -73,7 +73,8 @@ int ntfs_fixup_apply(uint8_t *rec, size_t size);
 
 /* Where the update sequence array of a record of `size` bytes lies (*ofs)
  * and how many words it holds (*count, one more than the blocks): 0, or
- * -EUCLEAN when it does not fit in the first block. */
+ * -EUCLEAN when `size` is not a multiple of 512 or the array does not fit
+ * in the first block, before its protected word. */
 int ntfs_usa_check(const uint8_t *rec, size_t size, uint16_t *ofs,
 		   uint16_t *count);
 

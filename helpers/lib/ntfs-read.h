@@ -13,6 +13,7 @@
 
 #include "ntfs.h"
 
+/* An attribute's runlist, all extents: sorted by VCN, contiguous. */
 struct ntfs_runs {
 	struct ntfs_run *v;
 	size_t n, cap;
