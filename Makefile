@@ -32,7 +32,19 @@ LIB_HDR   = $(wildcard helpers/lib/*.h)
 UNIT_SRC  = $(wildcard tests/unit/test-*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz-*.c)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
-TEST_HDR  = $(wildcard tests/unit/*.h tests/fuzz/*.h)
+TEST_HDR  = $(wildcard tests/unit/*.h tests/fuzz/*.h tests/lib/*.h)
+# Code only the tests use (writers for test images): linked into
+# tests/unit and tests/tools, never into the installed tools.
+TLIB_SRC  = $(wildcard tests/lib/*.c)
+
+# One version for every tool: debian/changelog's (its first line when
+# dpkg-parsechangelog is not installed).
+LOOPBOOT_VERSION := $(shell dpkg-parsechangelog -S Version 2>/dev/null || \
+	sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+ifeq ($(LOOPBOOT_VERSION),)
+$(error no version in debian/changelog)
+endif
+VERSION_DEF = -DLOOPBOOT_VERSION='"$(LOOPBOOT_VERSION)"'
 
 # Libraries each tool links; the unit tests link them all.
 LIBS_cmdline-get =
@@ -53,15 +65,20 @@ $(1)/lib/%.o: helpers/lib/%.c $(LIB_HDR)
 	$$(CC) $$(ALL_CFLAGS) $(2) -c -o $$@ $$<
 $(1)/libloopboot.a: $(patsubst helpers/lib/%.c,$(1)/lib/%.o,$(LIB_SRC))
 	$$(AR) rcs $$@ $$^
-$(1)/bin/%: helpers/%.c $(1)/libloopboot.a
+$(1)/bin/%: helpers/%.c $(1)/libloopboot.a debian/changelog
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot.a $$(LIBS_$$*)
-$(1)/test/%: tests/unit/%.c $(1)/libloopboot.a $(TEST_HDR)
+	$$(CC) $$(ALL_CFLAGS) $$(VERSION_DEF) $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot.a $$(LIBS_$$*)
+$(1)/tlib/%.o: tests/lib/%.c $(LIB_HDR) $(TEST_HDR)
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_CFLAGS) -Itests/unit $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot.a $$(LIBS_ALL)
-$(1)/tools/%: tests/tools/%.c $(1)/libloopboot.a $(TEST_HDR)
+	$$(CC) $$(ALL_CFLAGS) -Itests/lib $(2) -c -o $$@ $$<
+$(1)/libloopboot-test.a: $(patsubst tests/lib/%.c,$(1)/tlib/%.o,$(TLIB_SRC))
+	$$(AR) rcs $$@ $$^
+$(1)/test/%: tests/unit/%.c $(1)/libloopboot-test.a $(1)/libloopboot.a $(TEST_HDR)
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot.a $$(LIBS_ALL)
+	$$(CC) $$(ALL_CFLAGS) -Itests/unit -Itests/lib $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot-test.a $(1)/libloopboot.a $$(LIBS_ALL)
+$(1)/tools/%: tests/tools/%.c $(1)/libloopboot-test.a $(1)/libloopboot.a $(TEST_HDR)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) -Itests/lib $(2) $$(LDFLAGS) -o $$@ $$< $(1)/libloopboot-test.a $(1)/libloopboot.a $$(LIBS_ALL)
 endef
 $(eval $(call variant,$(B),))
 $(eval $(call variant,$(B)/asan,$(SAN_FLAGS)))

@@ -6,6 +6,7 @@
  */
 #include "cmdline.h"
 #include "msg.h"
+#include "version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,7 @@ static const char usage[] =
 "                      vars=$(cmdline-get --shell LOOP=loop) || panic ...\n"
 "                      eval \"$vars\"\n"
 "  -h, --help        this text\n"
+"  -V, --version     the version\n"
 "\n"
 "A NAME given without '=' on the command line (\"quiet\") is present with an\n"
 "empty value.\n"
@@ -179,6 +181,7 @@ int main(int argc, char **argv)
 		{ "path", no_argument, NULL, 'p' },
 		{ "shell", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *string = NULL;
@@ -188,7 +191,7 @@ int main(int argc, char **argv)
 
 	msg_init(argv[0]);
 	/* '+': stop at the first NAME, so no NAME is taken for an option. */
-	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			file = optarg;
@@ -204,6 +207,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			printf("cmdline-get (loopboot) %s\n", LOOPBOOT_VERSION);
 			return 0;
 		default:
 			fprintf(stderr, "Try '%s --help'.\n", msg_prog());

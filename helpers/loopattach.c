@@ -7,6 +7,7 @@
  */
 #include "loop.h"
 #include "msg.h"
+#include "version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +21,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef LOOPBOOT_VERSION
-#define LOOPBOOT_VERSION "0.1.0"
-#endif
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2

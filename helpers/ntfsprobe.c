@@ -3,12 +3,13 @@
  * Runs before any read-write mount of an NTFS, FAT or exFAT host: a
  * hibernated, Fast Startup, dirty or unclean volume mounted read-write
  * loses the user's Windows session or data.  Opens the devices read-only
- * and never writes.  The judgements themselves are in lib/ntfs.c and
+ * and never writes.  The judgements themselves are in lib/ntfs-probe.c and
  * lib/fat.c; see ntfsprobe(8).
  */
 #include "fat.h"
 #include "msg.h"
 #include "ntfs.h"
+#include "version.h"
 
 #include <blkid/blkid.h>
 #include <errno.h>
@@ -20,10 +21,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef LOOPBOOT_VERSION
-#define LOOPBOOT_VERSION "0.1.0"
-#endif
 
 /* Stable exit codes: the boot scripts depend on them.  12-15 are those of
  * ntfs-3g.probe, so both tools read the same. */

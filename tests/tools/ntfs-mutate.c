@@ -5,6 +5,7 @@
  * hiberfil.sys is not made here: write it with ntfs-3g or ntfscp.
  */
 #include "msg.h"
+#include "ntfs-edit.h"
 #include "ntfs.h"
 
 #include <errno.h>

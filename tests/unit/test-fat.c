@@ -4,6 +4,7 @@
  * safe, and never overflow: UBSan watches). */
 #include "check.h"
 #include "fat.h"
+#include "ntfs-edit.h"
 #include "../fuzz/ntfz.h"
 
 #include <errno.h>

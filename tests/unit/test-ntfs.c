@@ -1,7 +1,8 @@
-/* Unit tests of lib/ntfs.c on hand-made buffers: each structure valid,
+/* Unit tests of lib/ntfs-*.c on hand-made buffers: each structure valid,
  * then broken one field at a time. */
 #include "check.h"
 #include "ntfs.h"
+#include "ntfs-edit.h"
 #include "../fuzz/ntfz.h"
 
 #include <errno.h>
