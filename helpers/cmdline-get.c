@@ -5,6 +5,7 @@
  * kernel says it means.  See cmdline-get(8).
  */
 #include "cmdline.h"
+#include "shquote.h"
 #include "msg.h"
 #include "version.h"
 
@@ -84,7 +85,7 @@ static char *var_for(const char *name)
 		if (*p == '-' || *p == '.')
 			*p = '_';
 	}
-	if (!cmdline_shell_name_ok(var)) {
+	if (!shell_name_ok(var)) {
 		free(var);
 		return NULL;
 	}
@@ -240,7 +241,7 @@ int main(int argc, char **argv)
 			*eq = '\0';
 			req[i].var = arg;
 			req[i].name = eq + 1;
-			if (!cmdline_shell_name_ok(req[i].var)) {
+			if (!shell_name_ok(req[i].var)) {
 				msg_error(req[i].var, "not a shell variable "
 					  "name (letters, digits, '_'; no "
 					  "digit first)");
@@ -310,12 +311,12 @@ int main(int argc, char **argv)
 				printf("unset %s\n", req[i].var);
 				continue;
 			}
-			quoted = malloc(cmdline_shell_quote_size(strlen(req[i].value)));
+			quoted = malloc(shell_quote_size(strlen(req[i].value)));
 			if (!quoted) {
 				msg_errno(NULL, -ENOMEM, "out of memory");
 				goto out;
 			}
-			cmdline_shell_quote(req[i].value, quoted);
+			shell_quote(req[i].value, quoted);
 			printf("%s=%s\n", req[i].var, quoted);
 			free(quoted);
 		}

@@ -9,6 +9,7 @@
 #include "fat.h"
 #include "msg.h"
 #include "ntfs.h"
+#include "shquote.h"
 #include "version.h"
 
 #include <blkid/blkid.h>
@@ -200,20 +201,19 @@ static void identify(int fd, struct ident *id)
 	blkid_free_probe(pr);
 }
 
-/* KEY='value' with ' written as '\'' and line breaks as spaces, so one
- * line is one variable for eval. */
+/* KEY='value' for eval, one line: line breaks become spaces, then the
+ * value is quoted the one way (shquote.c). */
 static void export(const char *key, const char *v)
 {
-	printf("%s='", key);
-	for (; *v; v++) {
-		if (*v == '\'')
-			fputs("'\\''", stdout);
-		else if (*v == '\n' || *v == '\r')
-			putchar(' ');
-		else
-			putchar(*v);
-	}
-	puts("'");
+	char line[2048], quoted[4 * sizeof(line) + 3];
+	size_t i;
+
+	snprintf(line, sizeof(line), "%s", v);
+	for (i = 0; line[i]; i++)
+		if (line[i] == '\n' || line[i] == '\r')
+			line[i] = ' ';
+	shell_quote(line, quoted);
+	printf("%s=%s\n", key, quoted);
 }
 
 /* An open device with its size and block size, read through fd_read. */

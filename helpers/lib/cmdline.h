@@ -83,13 +83,5 @@ enum cmdline_path_problem {
  * the problem named is the first one a user should fix. */
 enum cmdline_path_problem cmdline_path_check(const char *value);
 
-/* Writes IN to OUT as one single-quoted POSIX shell word ('\'' for each
- * quote), NUL-terminated.  OUT must hold cmdline_shell_quote_size(strlen(IN))
- * bytes.  Returns the length written. */
-size_t cmdline_shell_quote(const char *in, char *out);
-size_t cmdline_shell_quote_size(size_t len);
-
-/* 1 when S is a portable shell variable name ([A-Za-z_][A-Za-z0-9_]*). */
-int cmdline_shell_name_ok(const char *s);
 
 #endif

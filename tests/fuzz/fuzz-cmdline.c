@@ -11,6 +11,7 @@
  * ASan and UBSan watch every access.
  */
 #include "cmdline.h"
+#include "shquote.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -93,12 +94,12 @@ static int same(const char *got, const char *s, size_t off, size_t n)
 static void check_shell_quote(const char *value)
 {
 	size_t n = strlen(value), i = 0, o = 0, len;
-	char *q = malloc(cmdline_shell_quote_size(n)), *back = malloc(n + 1);
+	char *q = malloc(shell_quote_size(n)), *back = malloc(n + 1);
 
 	if (!q || !back)
 		abort();
-	len = cmdline_shell_quote(value, q);
-	if (len >= cmdline_shell_quote_size(n) || q[len] != '\0')
+	len = shell_quote(value, q);
+	if (len >= shell_quote_size(n) || q[len] != '\0')
 		abort();
 	/* Read back: '...' segments, joined by \' only. */
 	while (i < len) {

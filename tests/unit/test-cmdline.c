@@ -6,6 +6,7 @@
  */
 #include "check.h"
 #include "cmdline.h"
+#include "shquote.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -291,16 +292,16 @@ static void check_shell(void)
 {
 	char out[64];
 
-	cmdline_shell_quote("a b", out);
+	shell_quote("a b", out);
 	CHECK(strcmp(out, "'a b'") == 0, "a plain value is single-quoted");
-	cmdline_shell_quote("", out);
+	shell_quote("", out);
 	CHECK(strcmp(out, "''") == 0, "an empty value is ''");
-	CHECK(cmdline_shell_quote("'", out) == 6 && strcmp(out, "''\\'''") == 0,
+	CHECK(shell_quote("'", out) == 6 && strcmp(out, "''\\'''") == 0,
 	      "a quote becomes '\\''");
-	CHECK(cmdline_shell_quote_size(1) >= 7, "room for a quote's worst case");
-	CHECK(cmdline_shell_name_ok("LOOP") && cmdline_shell_name_ok("_a1") &&
-	      !cmdline_shell_name_ok("") && !cmdline_shell_name_ok("1a") &&
-	      !cmdline_shell_name_ok("a-b") && !cmdline_shell_name_ok("a.b"),
+	CHECK(shell_quote_size(1) >= 7, "room for a quote's worst case");
+	CHECK(shell_name_ok("LOOP") && shell_name_ok("_a1") &&
+	      !shell_name_ok("") && !shell_name_ok("1a") &&
+	      !shell_name_ok("a-b") && !shell_name_ok("a.b"),
 	      "shell variable names");
 	CHECK(cmdline_name_eq("a-b_c", "a_b-c") && !cmdline_name_eq("ab", "a") &&
 	      !cmdline_name_eq("a", "ab") && cmdline_name_eq("", ""),
