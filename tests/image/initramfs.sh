@@ -30,9 +30,10 @@ for series in 6.1 6.12; do
 	has() { printf '%s\n' "$list" | grep -Eq -- "$1"; }
 
 	for f in usr/sbin/cmdline-get usr/sbin/ntfsprobe usr/sbin/loopattach \
-		scripts/loopboot-functions scripts/loopboot/contract scripts/loopboot/drivers \
-		scripts/loopboot/core scripts/loopboot/initramfs-tools scripts/loopboot/shutdown-setup \
-		scripts/loopboot/shutdown scripts/loopboot/shutdown.libs scripts/init-top/loopboot \
+		scripts/loopboot-functions usr/share/loopboot/contract usr/share/loopboot/drivers \
+		usr/share/loopboot/core usr/share/loopboot/initramfs-tools \
+		usr/share/loopboot/shutdown-setup usr/share/loopboot/shutdown \
+		usr/share/loopboot/shutdown.libs scripts/init-top/loopboot \
 		scripts/local-premount/loopboot scripts/local-bottom/loopboot scripts/panic/loopboot \
 		sbin/fsck sbin/e2fsck sbin/fsck.ext4 sbin/logsave; do
 		has "^(usr/)?$f\$"
@@ -67,6 +68,8 @@ for series in 6.1 6.12; do
 	chroot "$root" /bin/sh -n /scripts/loopboot-functions
 	tap $? "$kver: chroot: the image's sh parses loopboot-functions"
 	# The image's own sh loads every part and finds each stage's entry.
+	mkdir -p "$root/dev"
+	[ -e "$root/dev/null" ] || mknod -m 666 "$root/dev/null" c 1 3
 	# shellcheck disable=SC2016 # run by the image's sh
 	chroot "$root" /bin/sh -c '. /scripts/loopboot-functions &&
 		for f in loopboot_read_options loopboot_premount loopboot_bottom \
