@@ -18,8 +18,8 @@ G=${CMDLINE_GET:-${B:-build}/bin/cmdline-get}
 here=$(dirname "$0")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 skip_all() {
 	echo "ok 1 - cmdline-get against the kernel # SKIP $1"
