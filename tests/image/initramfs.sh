@@ -5,8 +5,8 @@
 set -u
 export LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/image}
 rm -rf "$LB_WORK"
-# shellcheck source=../boot/lib.sh
-. "$(dirname "$0")/../boot/lib.sh"
+# shellcheck source=../lib/qemu.sh
+. "$(dirname "$0")/../lib/qemu.sh"
 # shellcheck source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
 

@@ -6,7 +6,7 @@
 # With LB_DRY_RUN=1 each also prints "# log REGEX" or "# no log REGEX"
 # before its line: tests/boot/dry-run-diff.sh compares them.
 # shellcheck source=tap.sh
-. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+declare -F tap >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # shellcheck disable=SC2154 # log: set by the test
 expect_log() {
