@@ -10,8 +10,10 @@
 set -u
 export LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/bench/boot}
 rm -rf "$LB_WORK"
-# shellcheck source=../boot/lib.sh
-. "$(dirname "$0")/../boot/lib.sh"
+# shellcheck source=../lib/disk.sh
+. "$(dirname "$0")/../lib/disk.sh"
+# shellcheck source=../lib/qemu.sh
+. "$(dirname "$0")/../lib/qemu.sh"
 out=$(dirname "$LB_WORK")
 rounds=${BOOTBENCH_ROUNDS:-3}
 kver=$(lb_kernel 6.12) || lb_die "no 6.12 kernel installed (make deps)"

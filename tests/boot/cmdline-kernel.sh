@@ -18,8 +18,11 @@ G=${CMDLINE_GET:-${B:-build}/bin/cmdline-get}
 here=$(dirname "$0")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+LB_WORK=$tmp
+# shellcheck source=../lib/qemu.sh
+. "$(dirname "$0")/../lib/qemu.sh"
 
 skip_all() {
 	echo "ok 1 - cmdline-get against the kernel # SKIP $1"
@@ -66,8 +69,7 @@ lines+=("$long")
 boot() { # boot KERNEL INDEX: the serial log goes to $tmp/KERNEL-INDEX.log
 	local out
 	out=$tmp/$(basename "$1")-$2
-	timeout 300 qemu-system-x86_64 -accel tcg -m 256 -nodefaults \
-		-display none -no-reboot -serial "file:$out.log" \
+	lb_qemu -m 256 -t 300 -s "file:$out.log" -nodefaults \
 		-kernel "$1" -initrd "$tmp/initrd" \
 		-append "$prefix${lines[$2]}" >/dev/null 2>"$out.err"
 }

@@ -12,21 +12,14 @@
 #   tests/boot/mkmedia.sh     TAP; logs in build/boot-mkmedia/NAME/serial.log
 set -u
 LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/boot-mkmedia}
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
-
-n=0
-failed=0 all_failed=0
-tap() { # tap STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1)) all_failed=$((all_failed + 1))
-		return 1
-	fi
-}
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+# shellcheck source=../lib/expect.sh
+. "$(dirname "$0")/../lib/expect.sh"
+# shellcheck source=../lib/disk.sh
+. "$(dirname "$0")/../lib/disk.sh"
+# shellcheck source=../lib/qemu.sh
+. "$(dirname "$0")/../lib/qemu.sh"
 
 # The installed tool, as a user has it; the source tree's before the
 # package installs it.
@@ -78,7 +71,7 @@ grep -qxF "root=UUID=$uuid \"loop=/My Linux/root.img\" rw panic=-1" "$LB_WORK/pr
 tap $? "--print: the kernel line as given, spaced path in GRUB's quoting ($(cat "$LB_WORK/print"))"
 # The line derived from a boot through loopboot, faked: its state and kernel
 # line, the host being the real NTFS partition (blkid reads its UUID).
-dd if="$LB_WORK/disk.img" of="$LB_WORK/host.part" bs=1M skip=1 status=none
+lb_extract_partition "$LB_WORK/disk.img" "$LB_WORK/host.part"
 printf "LOOPBOOT_HOST_DEV='%s'\nLOOPBOOT_LOOP_FILE='/My Linux/root.img'\n" "$LB_WORK/host.part" \
 	>"$LB_WORK/state"
 echo 'BOOT_IMAGE=/vmlinuz root=/dev/sda2 loop="/My Linux/root.img" rw quiet' >"$LB_WORK/cmdline"
@@ -96,8 +89,7 @@ boot() { # NAME QEMU_OPTIONS...
 	mkdir -p "$dir"
 	cp --sparse=always "$LB_WORK/disk.img" "$dir/disk.img"
 	local t0=$SECONDS
-	timeout "${LB_BOOT_TIMEOUT:-300}" qemu-system-x86_64 -accel tcg -m 768 -smp 1 \
-		-display none -monitor none -serial "file:$dir/serial.log" -no-reboot \
+	lb_qemu -t "${LB_BOOT_TIMEOUT:-300}" -s "file:$dir/serial.log" \
 		-drive "file=$dir/disk.img,format=raw,if=virtio" "$@" </dev/null \
 		>"$dir/qemu.log" 2>&1
 	echo "$? $((SECONDS - t0))" >"$dir/result"
@@ -144,43 +136,42 @@ done
 wait
 
 # --- what each boot reached ------------------------------------------------------------
-expect() { # NAME REGEX DESCRIPTION
-	grep -Eq -- "$2" "$LB_WORK/$1/serial.log"
-	tap $? "$1: $3"
-}
+# TAP lines "ok N - NAME: ..." (expect_log reads $log).
 for name in "${names[@]}"; do
 	read -r rc secs <"$LB_WORK/$name/result"
 	echo "# $name: QEMU exit $rc after $secs s"
-	failed=0
-	expect "$name" '^LBTEST reached root-in-file' "the init in the file ran"
-	expect "$name" '^LBTEST mount /dev/loop[0-9]+ / ext4 rw' "/ is the loop device, read-write"
-	expect "$name" '^LBTEST mount /dev/vda1 /run/loopboot/host ntfs3 rw' "the NTFS host is mounted (ntfs3)"
-	expect "$name" 'loopboot: root file system /My Linux/root.img on /dev/vda1' \
+	failed_before=$failed
+	log=$LB_WORK/$name/serial.log
+	TAP_PREFIX="$name: "
+	expect_log '^LBTEST reached root-in-file' "the init in the file ran"
+	expect_log '^LBTEST mount /dev/loop[0-9]+ / ext4 rw' "/ is the loop device, read-write"
+	expect_log '^LBTEST mount /dev/vda1 /run/loopboot/host ntfs3 rw' "the NTFS host is mounted (ntfs3)"
+	expect_log 'loopboot: root file system /My Linux/root.img on /dev/vda1' \
 		"loopboot read loop= with its space intact"
-	expect "$name" '^LBTEST cmdline .*"loop=/My Linux/root.img" rw panic=-1 console=tty0 console=ttyS0,115200n8' \
+	expect_log '^LBTEST cmdline .*"loop=/My Linux/root.img" rw panic=-1 console=tty0 console=ttyS0,115200n8' \
 		"the kernel got the spaced path in double quotes, then the serial entry's console="
 	case $name in
-	bios | uefi*) expect "$name" 'Debian in /My Linux/root.img' "GRUB's menu is on the serial console" ;;
+	bios | uefi*) expect_log 'Debian in /My Linux/root.img' "GRUB's menu is on the serial console" ;;
 	# iPXE's own menu is on the screen only; its entries alone add initrd=
 	# (after the image's name, by UEFI).
-	ipxe*) expect "$name" '^LBTEST cmdline (vmlinuz-loopboot )?initrd=initrd.img-loopboot root=' \
+	ipxe*) expect_log '^LBTEST cmdline (vmlinuz-loopboot )?initrd=initrd.img-loopboot root=' \
 		"the kernel line came from boot.ipxe" ;;
-	pxelinux) expect "$name" 'PXELINUX' "PXELINUX ran" ;;
+	pxelinux) expect_log 'PXELINUX' "PXELINUX ran" ;;
 	esac
 	if [ "${name%-stick}" = uefi ] || [ "$name" = ipxe-uefi ]; then
-		expect "$name" 'efi: EFI v' "booted by UEFI (the kernel found EFI firmware)"
+		expect_log 'efi: EFI v' "booted by UEFI (the kernel found EFI firmware)"
 	else
-		! grep -q 'efi: EFI v' "$LB_WORK/$name/serial.log"
-		tap $? "$name: booted by BIOS, not UEFI"
+		expect_no_log 'efi: EFI v' "booted by BIOS, not UEFI"
 	fi
+	TAP_PREFIX=
 	# The serial log, for a failing boot, helps more than anything else.
-	if [ "$failed" -gt 0 ]; then
+	if [ "$failed" -gt "$failed_before" ]; then
 		echo "# $name serial log (last 40 lines):"
-		tail -n 40 "$LB_WORK/$name/serial.log" | sed 's/^/#   /'
+		tail -n 40 "$log" | sed 's/^/#   /'
 	fi
 done
 echo "# total $((SECONDS - start)) s"
 # The large inputs go when all went well; the logs stay.
-if [ "$all_failed" = 0 ]; then
+if [ "$failed" = 0 ]; then
 	rm -rf "$LB_WORK/disk.img" "$LB_WORK/loopboot.iso" "$LB_WORK/tftp" "$LB_WORK"/*-vars.fd
 fi

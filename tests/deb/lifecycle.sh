@@ -28,8 +28,8 @@ restore() {
 	rm -rf "$work"
 }
 trap restore EXIT
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 kver=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sed 's|.*/vmlinuz-||' | sort -V | tail -n 1)
 
 # An initramfs built from /etc/initramfs-tools as it is now (small module

@@ -5,8 +5,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 version=$(dpkg-parsechangelog -S Version)
 deb=../loopboot_${version}_$(dpkg --print-architecture).deb
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 [ -f "$deb" ]
 tap $? "dpkg-buildpackage made $deb"

@@ -10,8 +10,8 @@
 # /etc/initramfs-tools.  LB_HOOK names another hook to test (an older one).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

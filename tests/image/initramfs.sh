@@ -5,10 +5,10 @@
 set -u
 export LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/image}
 rm -rf "$LB_WORK"
-# shellcheck source=../boot/lib.sh
-. "$(dirname "$0")/../boot/lib.sh"
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/qemu.sh
+. "$(dirname "$0")/../lib/qemu.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 # A small NTFS volume to probe from inside the image.
 ntfs=$LB_WORK/probe.ntfs

@@ -9,8 +9,8 @@ set -u
 G=${CMDLINE_GET:-${B:-build}/asan/bin/cmdline-get}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 # run ARGS...: sets out, err, rc
 run() {

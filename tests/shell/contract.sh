@@ -8,8 +8,8 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 contract=$top/scripts/loopboot/contract
-# shellcheck source=../tap.sh
-. "$top/tests/tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$top/tests/lib/tap.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -13,8 +13,8 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 export LOOPBOOT_LIB=$top/scripts/loopboot
 funcs=${LOOPBOOT_FUNCTIONS:-$top/scripts/loopboot-functions}
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -11,8 +11,8 @@ set -u
 B=${B:-build}
 ASAN=$B/asan/bin/loopattach
 PLAIN=$B/bin/loopattach
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 # As tap.sh's ok, with the tool's last stderr shown under a failure.
 ok() {	# ok CONDITION-STATUS DESCRIPTION

@@ -9,8 +9,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 export LOOPBOOT_LIB=$top/scripts/loopboot
 cmdline_get=${CMDLINE_GET:-$top/build/bin/cmdline-get}
 [ -x "$cmdline_get" ] || make -C "$top" -s build/bin/cmdline-get
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -12,8 +12,8 @@ cmdline_get=${CMDLINE_GET:-$top/build/bin/cmdline-get}
 tool=$top/helpers/loopboot-mkmedia
 export LOOPBOOT_LIB=$top/scripts/loopboot
 hook=$top/helpers/loopboot-mkmedia-refresh
-# shellcheck source=../tap.sh
-. "$top/tests/tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$top/tests/lib/tap.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

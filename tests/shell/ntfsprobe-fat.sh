@@ -15,8 +15,8 @@ PV=${NTFSPROBE_PLAIN:-$b/bin/ntfsprobe}
 M=${NTFS_MUTATE:-$b/tools/ntfs-mutate}
 n=0 failed=0
 
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 for tool in mkfs.vfat mkfs.exfat mkntfs ntfscp; do
 	if ! command -v "$tool" >/dev/null; then

@@ -8,8 +8,8 @@ set -u
 b=${B:-build}
 changelog=$(dirname "$0")/../../debian/changelog
 
-# shellcheck source=../tap.sh
-. "$(dirname "$0")/../tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 want=$(sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' "$changelog")
 [ -n "$want" ]

@@ -7,8 +7,8 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 prog=$top/scripts/loopboot/shutdown
-# shellcheck source=../tap.sh
-. "$top/tests/tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$top/tests/lib/tap.sh"
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 bin=$work/bin

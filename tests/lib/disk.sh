@@ -1,51 +1,10 @@
 # shellcheck shell=bash
-# Shared by the boot tests and the demo: kernels, initramfs images built
-# from the installed package's files, disk images, QEMU.
-#
-# Disk images are made without mounting anything on this machine: mkntfs on
-# a file, files copied in with ntfs-3g (FUSE) on that file, then the
-# partition is written at 1 MiB into a disk with an MBR partition table.
-
-LB_TOP=${LB_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-LB_WORK=${LB_WORK:-$LB_TOP/build/boot}
-mkdir -p "$LB_WORK"
-
-lb_die() {
-	echo "tests/boot: $*" >&2
-	exit 1
-}
-
-# The kernel version of Debian 12's 6.1 (no ntfs3) or 6.12 (ntfs3) kernel.
-lb_kernel() {
-	local series=$1 k
-	k=$(find /boot -maxdepth 1 -name "vmlinuz-$series.*" | sort -V | tail -n 1)
-	[ -n "$k" ] || return 1
-	basename "$k" | sed 's/^vmlinuz-//'
-}
-
-# An initramfs for kernel $1 built by mkinitramfs from a private copy of
-# /etc/initramfs-tools, i.e. from what the installed package put there, with
-# a small module list so that a boot under TCG takes seconds, not minutes.
-# Cached per kernel for one test run ($LB_WORK is cleared by tests/boot/run).
-lb_initrd() {
-	local kver=$1 out=$LB_WORK/initrd-$1.img conf
-	if [ -s "$out" ]; then
-		echo "$out"
-		return 0
-	fi
-	conf=$(mktemp -d "$LB_WORK/conf.XXXXXX")
-	cp -a /etc/initramfs-tools/. "$conf/"
-	sed -i -e 's/^MODULES=.*/MODULES=list/' -e 's/^COMPRESS=.*/COMPRESS=zstd/' \
-		-e 's/^BUSYBOX=.*/BUSYBOX=y/' "$conf/initramfs.conf"
-	printf '%s\n' virtio_pci virtio_blk ata_piix sd_mod ahci >"$conf/modules"
-	if ! mkinitramfs -d "$conf" -o "$out.tmp" "$kver" >"$LB_WORK/mkinitramfs-$kver.log" 2>&1; then
-		cat "$LB_WORK/mkinitramfs-$kver.log" >&2
-		lb_die "mkinitramfs failed for $kver"
-	fi
-	mv "$out.tmp" "$out"
-	rm -rf "$conf"
-	echo "$out"
-}
+# Disk images for the QEMU tests, made without mounting anything on this
+# machine's own file systems: mkntfs on a file, files copied in with ntfs-3g
+# (FUSE) on that file, then the partition is written at 1 MiB into a disk
+# with an MBR partition table.  Also the test root the boots reach.
+# shellcheck source=base.sh
+. "$(dirname "${BASH_SOURCE[0]}")/base.sh"
 
 # The test root's static init.
 lb_init_binary() {
@@ -158,17 +117,9 @@ lb_assemble_disk() {
 		lb_die "dd $part into $disk failed"
 }
 
-# lb_boot KVER DISK LOG CMDLINE...: boot under QEMU (TCG), serial console to
-# LOG; returns when the guest powers off, panics (panic=-1) or times out.
-# LB_DISK2, when set, is a second disk (vdb).
-lb_boot() {
-	local kver=$1 disk=$2 log=$3 initrd
-	shift 3
-	initrd=$(lb_initrd "$kver") || return 1
-	timeout "${LB_BOOT_TIMEOUT:-240}" qemu-system-x86_64 -accel tcg -m 768 -smp 1 \
-		-display none -monitor none -serial "file:$log" -no-reboot \
-		-drive "file=$disk,format=raw,if=virtio" \
-		${LB_DISK2:+-drive "file=$LB_DISK2,format=raw,if=virtio"} \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 $*" </dev/null
+
+# lb_extract_partition DISK OUT: a copy of DISK's partition (at 1 MiB, to
+# the end), for offline checks after a boot.
+lb_extract_partition() {
+	dd if="$1" of="$2" bs=1M skip=1 status=none
 }

@@ -1,0 +1,114 @@
+# shellcheck shell=bash
+# Kernels, initramfs images built from the installed package's files, and
+# the one QEMU command line every test boots with (lb_qemu), under TCG.
+# shellcheck source=base.sh
+. "$(dirname "${BASH_SOURCE[0]}")/base.sh"
+
+# The kernel version of Debian 12's 6.1 (no ntfs3) or 6.12 (ntfs3) kernel.
+lb_kernel() {
+	local series=$1 k
+	k=$(find /boot -maxdepth 1 -name "vmlinuz-$series.*" | sort -V | tail -n 1)
+	[ -n "$k" ] || return 1
+	basename "$k" | sed 's/^vmlinuz-//'
+}
+
+# An initramfs for kernel $1 built by mkinitramfs from a private copy of
+# /etc/initramfs-tools, i.e. from what the installed package put there, with
+# a small module list so that a boot under TCG takes seconds, not minutes.
+# Cached per kernel for one test run ($LB_WORK is cleared by tests/boot/run).
+lb_initrd() {
+	local kver=$1 out=$LB_WORK/initrd-$1.img conf
+	if [ -s "$out" ]; then
+		echo "$out"
+		return 0
+	fi
+	conf=$(mktemp -d "$LB_WORK/conf.XXXXXX")
+	cp -a /etc/initramfs-tools/. "$conf/"
+	sed -i -e 's/^MODULES=.*/MODULES=list/' -e 's/^COMPRESS=.*/COMPRESS=zstd/' \
+		-e 's/^BUSYBOX=.*/BUSYBOX=y/' "$conf/initramfs.conf"
+	printf '%s\n' virtio_pci virtio_blk ata_piix sd_mod ahci >"$conf/modules"
+	if ! mkinitramfs -d "$conf" -o "$out.tmp" "$kver" >"$LB_WORK/mkinitramfs-$kver.log" 2>&1; then
+		cat "$LB_WORK/mkinitramfs-$kver.log" >&2
+		lb_die "mkinitramfs failed for $kver"
+	fi
+	mv "$out.tmp" "$out"
+	rm -rf "$conf"
+	echo "$out"
+}
+
+# lb_qemu [-m MB] [-t SECONDS] [-s SERIAL] [QEMU_OPTIONS...]: the QEMU
+# every test boots: x86-64 under TCG, one CPU, no display, no monitor, no
+# reboot (a reboot ends QEMU).  MB: memory (768); SECONDS: how long before
+# QEMU is killed (LB_BOOT_TIMEOUT, else 240); SERIAL: the serial port
+# (-serial's argument, e.g. file:LOG or stdio; default none).  The rest
+# goes to QEMU as given (disks, kernel or firmware, network).
+lb_qemu() {
+	local mem=768 secs=${LB_BOOT_TIMEOUT:-240} serial=none
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-m) mem=$2 ;;
+		-t) secs=$2 ;;
+		-s) serial=$2 ;;
+		*) break ;;
+		esac
+		shift 2
+	done
+	timeout "$secs" qemu-system-x86_64 -accel tcg -m "$mem" -smp 1 \
+		-display none -monitor none -serial "$serial" -no-reboot "$@"
+}
+
+# lb_boot_kernel SERIAL SECONDS KVER DISK APPEND: DISK (virtio, and
+# $LB_DISK2 when set, vdb) booted by QEMU's own loader with the kernel KVER,
+# its lb_initrd and exactly the kernel line APPEND.
+lb_boot_kernel() {
+	local serial=$1 secs=$2 kver=$3 disk=$4 append=$5 initrd
+	initrd=$(lb_initrd "$kver") || return 1
+	lb_qemu -t "$secs" -s "$serial" -drive "file=$disk,format=raw,if=virtio" \
+		${LB_DISK2:+-drive "file=$LB_DISK2,format=raw,if=virtio"} \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append"
+}
+
+# lb_boot KVER DISK LOG CMDLINE...: boot under QEMU (TCG), serial console to
+# LOG; returns when the guest powers off, panics (panic=-1) or times out.
+# LB_DISK2, when set, is a second disk (vdb).
+lb_boot() {
+	local kver=$1 disk=$2 log=$3
+	shift 3
+	lb_boot_kernel "file:$log" "${LB_BOOT_TIMEOUT:-240}" "$kver" "$disk" \
+		"console=ttyS0 panic=-1 $*" </dev/null
+}
+
+# lb_boot_console KVER DISK LOG CMDLINE COMMAND...: boot (no panic=: with
+# it, break= reboots instead of giving a shell) with the serial console
+# driven through a FIFO: each COMMAND is typed once the initramfs shell's
+# next prompt is in LOG (the UART would drop input sent earlier).  Returns
+# when QEMU has ended (300 s at most).
+lb_boot_console() {
+	local kver=$1 disk=$2 log=$3 append="console=ttyS0 $4" fifo qemu prompts=0 cmd i
+	shift 4
+	fifo=$log.in
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	lb_initrd "$kver" >/dev/null || return 1
+	lb_boot_kernel stdio 300 "$kver" "$disk" "$append" <"$fifo" >"$log" 2>&1 &
+	qemu=$!
+	# If QEMU is gone, a write must fail, not kill this test.
+	trap '' PIPE
+	exec 7>"$fifo"
+	for cmd in "$@"; do
+		prompts=$((prompts + 1))
+		for _ in $(seq 400); do
+			[ "$(grep -c '(initramfs) ' "$log")" -ge "$prompts" ] && break
+			kill -0 "$qemu" 2>/dev/null || break
+			sleep 0.5
+		done
+		for ((i = 0; i < ${#cmd}; i++)); do
+			printf '%s' "${cmd:i:1}" >&7
+			sleep 0.02
+		done
+		printf '\r' >&7
+	done
+	wait "$qemu"
+	exec 7>&-
+	rm -f "$fifo"
+}
