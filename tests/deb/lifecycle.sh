@@ -44,9 +44,13 @@ build_image() {
 	if [ -d "$dir/main" ]; then echo "$dir/main"; else echo "$dir"; fi
 }
 
-# --- install: the trigger regenerated /boot's initramfs --------------------------
-lsinitramfs "/boot/initrd.img-$kver" 2>/dev/null | grep -q 'usr/sbin/loopattach$'
-tap $? "installing with apt regenerated /boot/initrd.img-$kver, which has loopattach"
+# --- install: every kernel's initramfs was regenerated ---------------------------
+# Not only the newest (initramfs-tools' trigger): an older kernel is the
+# fallback when a new one fails.
+for k in $(find /boot -maxdepth 1 -name 'vmlinuz-*' | sed 's|.*/vmlinuz-||'); do
+	lsinitramfs "/boot/initrd.img-$k" 2>/dev/null | grep -q 'usr/sbin/loopattach$'
+	tap $? "installing with apt regenerated /boot/initrd.img-$k, which has loopattach"
+done
 
 sed -i 's/^update_initramfs=.*/update_initramfs=no/' "$uconf"
 
