@@ -554,17 +554,7 @@ static void test_seeds(void)
 	size_t i, n;
 
 	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
-		char path[256];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "tests/fuzz/corpus/fuzz-fatprobe/%s",
-			 seeds[i].name);
-		f = fopen(path, "rb");
-		n = f ? fread(buf, 1, sizeof(buf), f) : 0;
-		if (f)
-			fclose(f);
-		CHECK(n > 0, "seed %s: read %s (run from the top of the tree)",
-		      seeds[i].name, path);
+		n = check_read_seed("fuzz-fatprobe", seeds[i].name, buf, sizeof(buf));
 		if (!n)
 			continue;
 		ntfz_parse(&z, buf, n);
