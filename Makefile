@@ -137,6 +137,7 @@ SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	scripts/init-top/loopboot scripts/local-premount/loopboot \
 	scripts/local-bottom/loopboot scripts/panic/loopboot $(wildcard tests/*/*.sh) tests/run \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \
+	tests/deb13/tree tests/deb13/prepare \
 	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh \
 	conf/loopboot-mkmedia
 lint:
@@ -153,7 +154,9 @@ check-unit: unit-tests $(FUZZ_BINS)
 
 # Everything.  The package is built and installed first (its build cleans
 # build/); the image and boot tiers then use the installed files only.  The
-# system test's debootstrap tree is cached outside build/ for that reason.
+# Debian 13 tier (tests/deb13/prepare) builds and installs it again in a
+# trixie tree, whose kernels the image, boot and system tiers boot too.
+# The debootstrapped trees are cached outside build/ for that reason.
 export LB_SYSTEM_CACHE ?= /var/cache/loopboot-tests
 check: deps
 	tests/install-deb
@@ -161,7 +164,7 @@ check: deps
 	tests/run "$(MAKE) -s lint && echo 'ok - shellcheck'" \
 		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
-		tests/system/shutdown.sh \
+		tests/system/shutdown.sh tests/deb13/prepare \
 		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh \
 		tests/boot/cmdline-kernel.sh tests/system/run
 

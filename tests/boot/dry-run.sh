@@ -24,7 +24,7 @@ timeout() {
 	local kver='' append='' disks=0
 	while [ $# -gt 0 ]; do
 		case $1 in
-		-kernel) kver=${2#/boot/vmlinuz-} && shift ;;
+		-kernel) kver=${2##*/vmlinuz-} && shift ;;
 		-append) append=$2 && shift ;;
 		-drive) disks=$((disks + 1)) && shift ;;
 		esac

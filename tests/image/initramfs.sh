@@ -1,7 +1,9 @@
 #!/bin/bash
 # The image test: initramfs images built by mkinitramfs -d from what the
-# installed package put in /etc/initramfs-tools, for both Debian 12 kernels,
-# unpacked, listed, and chrooted into to run the helpers as the boot will.
+# installed package put in /etc/initramfs-tools, for both Debian 12 kernels
+# and, by trixie's mkinitramfs in the Debian 13 tree (tests/deb13/prepare),
+# for its 6.12 and 7.x, unpacked, listed, and chrooted into to run the
+# helpers as the boot will.
 set -u
 export LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/image}
 rm -rf "$LB_WORK"
@@ -15,18 +17,24 @@ ntfs=$LB_WORK/probe.ntfs
 truncate -s 16M "$ntfs"
 mkntfs -Q -F -L PROBE "$ntfs" >/dev/null 2>&1
 
-for series in 6.1 6.12; do
+for series in 6.1 6.12 t612 t7; do
 	kver=$(lb_kernel "$series") || {
-		tap 1 "a Debian $series kernel is installed"
+		tap 1 "a $series kernel is installed (Debian 12: make deps; t612, t7: tests/deb13/prepare)"
 		continue
 	}
 	img=$(lb_initrd "$kver")
 	root=$LB_WORK/unpacked-$kver
 	mkdir -p "$root"
 	unmkinitramfs "$img" "$root" 2>/dev/null
-	# With early microcode the main archive is in main/.
-	[ -d "$root/main" ] && root=$root/main
-	list=$(cd "$root" && find . | sed 's|^\./||')
+	# With early parts (microcode; from initramfs-tools 0.148 the
+	# compressed modules too) the main archive is in main/: the list is
+	# that of every part.
+	if [ -d "$root/main" ]; then
+		list=$(cd "$root" && find . -mindepth 2 | sed 's|^\./[^/]*/||')
+		root=$root/main
+	else
+		list=$(cd "$root" && find . | sed 's|^\./||')
+	fi
 	has() { printf '%s\n' "$list" | grep -Eq -- "$1"; }
 
 	for f in usr/sbin/cmdline-get usr/sbin/ntfsprobe usr/sbin/loopattach \
@@ -45,9 +53,12 @@ for series in 6.1 6.12; do
 	tap $? "$kver: panic/ORDER runs loopboot (the host is released before a panic shell)"
 	has '/loop\.ko' || grep -q '/loop\.ko' "$root/lib/modules/$kver/modules.builtin" 2>/dev/null
 	tap $? "$kver: the loop driver is in the image or built in"
-	if [ "$series" = 6.12 ]; then
+	if [ "$series" = 6.12 ] || [ "$series" = t612 ]; then
 		has '/ntfs3\.ko'
 		tap $? "$kver: ntfs3 module in the image"
+	elif [ "$series" = t7 ]; then
+		! has '/ntfs3\.ko' && has '/ntfs\.ko'
+		tap $? "$kver: no ntfs3 here: the new ntfs driver's module is in the image"
 	else
 		! has '/ntfs3\.ko' && has '^(usr/)?bin/ntfs-3g$' && has '/fuse\.ko'
 		tap $? "$kver: no ntfs3 here, so ntfs-3g and fuse are in the image"

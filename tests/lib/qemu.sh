@@ -4,33 +4,82 @@
 # shellcheck source=base.sh
 . "$(dirname "${BASH_SOURCE[0]}")/base.sh"
 
-# The kernel version of Debian 12's 6.1 (no ntfs3) or 6.12 (ntfs3) kernel.
+# Kernels come from two places: this machine's /boot (Debian 12: 6.1
+# without ntfs3, 6.12 with it) and the Debian 13 tree tests/deb13/prepare
+# made (trixie's 6.12 and trixie-backports' 7.x with the new "ntfs"
+# driver), whose initramfs images trixie's own mkinitramfs makes there.
+LB_DEB13_ROOT=${LB_DEB13_ROOT:-$LB_TOP/build/deb13/root}
+
+# The tree (/ or the Debian 13 one) kernel KVER is installed in.
+lb_kernel_root() {
+	if [ -e "/boot/vmlinuz-$1" ]; then
+		echo /
+	elif [ -e "$LB_DEB13_ROOT/boot/vmlinuz-$1" ]; then
+		echo "$LB_DEB13_ROOT"
+	else
+		return 1
+	fi
+}
+
+# The kernel image of KVER.
+lb_vmlinuz() {
+	local root
+	root=$(lb_kernel_root "$1") || lb_die "no kernel $1 in /boot or $LB_DEB13_ROOT/boot"
+	echo "${root%/}/boot/vmlinuz-$1"
+}
+
+# The kernel version of a kernel tag: 6.1 or 6.12 (this machine's Debian 12
+# kernels), t612 or t7 (the Debian 13 tree's 6.12 and 7.x).
 lb_kernel() {
-	local series=$1 k
-	k=$(find /boot -maxdepth 1 -name "vmlinuz-$series.*" | sort -V | tail -n 1)
+	local boot=/boot series=$1 k
+	case $1 in
+	t612) boot=$LB_DEB13_ROOT/boot series=6.12 ;;
+	t7) boot=$LB_DEB13_ROOT/boot series=7 ;;
+	esac
+	k=$(find "$boot" -maxdepth 1 -name "vmlinuz-$series.*" 2>/dev/null | sort -V | tail -n 1)
 	[ -n "$k" ] || return 1
 	basename "$k" | sed 's/^vmlinuz-//'
+}
+
+# Runs COMMAND... chrooted into ROOT with /proc mounted, in a mount
+# namespace of its own: nothing stays mounted under build/ whatever happens.
+lb_chroot() { # ROOT COMMAND...
+	local root=$1
+	shift
+	# shellcheck disable=SC2016 # expanded by that sh
+	unshare --mount --propagation private -- sh -c \
+		'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" "$@"
 }
 
 # An initramfs for kernel $1 built by mkinitramfs from a private copy of
 # /etc/initramfs-tools, i.e. from what the installed package put there, with
 # a small module list so that a boot under TCG takes seconds, not minutes.
+# A Debian 13 kernel's is made in the Debian 13 tree, by its own
+# mkinitramfs from its own installed package.
 # Cached per kernel for one test run ($LB_WORK is cleared by tests/boot/run).
 lb_initrd() {
-	local kver=$1 out=$LB_WORK/initrd-$1.img conf
+	local kver=$1 out=$LB_WORK/initrd-$1.img conf root
 	if [ -s "$out" ]; then
 		echo "$out"
 		return 0
 	fi
-	conf=$(mktemp -d "$LB_WORK/conf.XXXXXX")
-	cp -a /etc/initramfs-tools/. "$conf/"
+	root=$(lb_kernel_root "$kver") || lb_die "no kernel $kver in /boot or $LB_DEB13_ROOT/boot"
+	root=${root%/}
+	conf=$(mktemp -d "$root/tmp/lbconf.XXXXXX")
+	cp -a "$root/etc/initramfs-tools/." "$conf/"
 	sed -i -e 's/^MODULES=.*/MODULES=list/' -e 's/^COMPRESS=.*/COMPRESS=zstd/' \
 		-e 's/^BUSYBOX=.*/BUSYBOX=y/' "$conf/initramfs.conf"
 	printf '%s\n' virtio_pci virtio_blk ata_piix sd_mod ahci >"$conf/modules"
-	if ! mkinitramfs -d "$conf" -o "$out.tmp" "$kver" >"$LB_WORK/mkinitramfs-$kver.log" 2>&1; then
+	if [ -z "$root" ]; then
+		mkinitramfs -d "$conf" -o "$out.tmp" "$kver" >"$LB_WORK/mkinitramfs-$kver.log" 2>&1
+	else
+		lb_chroot "$root" mkinitramfs -d "${conf#"$root"}" -o "${conf#"$root"}/initrd" "$kver" \
+			>"$LB_WORK/mkinitramfs-$kver.log" 2>&1 && mv "$conf/initrd" "$out.tmp"
+	fi || {
 		cat "$LB_WORK/mkinitramfs-$kver.log" >&2
+		rm -rf "$conf"
 		lb_die "mkinitramfs failed for $kver"
-	fi
+	}
 	mv "$out.tmp" "$out"
 	rm -rf "$conf"
 	echo "$out"
@@ -65,7 +114,7 @@ lb_boot_kernel() {
 	initrd=$(lb_initrd "$kver") || return 1
 	lb_qemu -t "$secs" -s "$serial" -drive "file=$disk,format=raw,if=virtio" \
 		${LB_DISK2:+-drive "file=$LB_DISK2,format=raw,if=virtio"} \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append"
+		-kernel "$(lb_vmlinuz "$kver")" -initrd "$initrd" -append "$append"
 }
 
 # lb_boot KVER DISK LOG CMDLINE...: boot under QEMU (TCG), serial console to
