@@ -39,6 +39,32 @@ tap $? "the cmdline-get arguments come from the table (got: $args)"
 [ "$(loopboot_option_args copy | tr '\n' ' ')" = "lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags " ]
 tap $? "boot media copy loopfstype=, loopflags=, rootfstype=, rootflags= as given"
 
+# --- the NTFS driver tables ---------------------------------------------------------
+# README's "## NTFS drivers" table and loopboot(7)'s NTFS DRIVERS table (tbl)
+# list the same Debian releases, kernels and drivers, as "release|kernel|driver".
+readme_drivers=$(awk '/^## NTFS drivers/ { on = 1; next } /^## / { on = 0 } on && /^\| [0-9]/' "$top/README.md" |
+	awk -F' *\\| *' '{ d = $4; sub(/^`/, "", d); sub(/`.*/, "", d); print $2 "|" $3 "|" d }' | sort)
+man_drivers=$(awk '/^\.SH NTFS DRIVERS/ { on = 1; next } /^\.SH / { on = 0 }
+	on && /^\.TS/ { t = 1; n = 0; next } on && /^\.TE/ { t = 0 } t && ++n > 2' "$top/man/loopboot.7" |
+	awk -F'\t' '{ d = $3; sub(/^\\fB/, "", d); sub(/\\fR.*/, "", d); print $1 "|" $2 "|" d }' | sort)
+[ -n "$readme_drivers" ] && [ "$readme_drivers" = "$man_drivers" ]
+tap $? "README's and loopboot(7)'s NTFS driver tables agree (README: $(printf '%s' "$readme_drivers" | tr '\n' ';'); man: $(printf '%s' "$man_drivers" | tr '\n' ';'))"
+# Every driver of the table is one the drivers part knows: a Windows file
+# system (ntfsprobe first), a daemon only for the FUSE one.
+(
+	# shellcheck source=../../scripts/loopboot/drivers
+	. "$top/scripts/loopboot/drivers"
+	for d in $(printf '%s\n' "$readme_drivers" | cut -d'|' -f3 | sort -u); do
+		loopboot_driver_windows "$d" || exit 1
+		case $d in
+		ntfs-3g) loopboot_driver_daemon "$d" >/dev/null || exit 1 ;;
+		*) ! loopboot_driver_daemon "$d" >/dev/null || exit 1 ;;
+		esac
+		grep -q "^	${d}[ )|]" "$top/scripts/loopboot/drivers" || exit 1
+	done
+)
+tap $? "each driver of the tables is a case in scripts/loopboot/drivers, judged as Windows', daemon only for ntfs-3g"
+
 # --- ntfsprobe's exit codes ---------------------------------------------------------
 for v in SAFE USAGE NOT_NTFS CORRUPT HIBERNATED DIRTY BITLOCKER; do
 	c=$(sed -n "s/^[[:space:]]*EXIT_$v = \([0-9]*\),.*/\1/p" "$top/helpers/ntfsprobe.c")

@@ -35,7 +35,14 @@ stub mount "$fail_mount; TYPE=\$2; $record_mount"
 stub dmesg 'cat '"$work"'/dmesg 2>/dev/null'
 stub ntfs-3g "TYPE=fuseblk; $record_mount"
 stub umount ':'
-stub modprobe 'exit 1'
+# modprobe loads what the initramfs holds: $work/avail/NAME, the lines it
+# adds to the fake /proc/filesystems; a loaded module gets its directory
+# in the fake /sys/module.  uname -r says $work/uname (see kernel below).
+stub modprobe 'for m; do case $m in -*) continue ;; esac
+[ -f '"$work"'/avail/$m ] || exit 1
+cat '"$work"'/avail/$m >>'"$work"'/filesystems; mkdir -p '"$work"'/sys/$m; done'
+stub uname 'cat '"$work"'/uname'
+export LOOPBOOT_SYS_MODULE=$work/sys
 stub ntfsprobe 'exit $(cat '"$work"'/ntfsprobe-rc 2>/dev/null || echo 0)'
 # loopattach: exit 3 for a file missing inside --root, else as $work/stub.* say.
 attach_stub_head='root=; prev=; for a; do [ "$prev" = --root ] && root=$a; prev=$a; done; eval "f=\${$#}"
@@ -47,9 +54,37 @@ case "$*" in *--associated*) exit 1;; esac; echo /dev/loop7'
 reset() {
 	rm -f "$work/calls" "$work/mounts" "$work/mount-opts" "$work/ntfsprobe-rc" \
 		"$work/param.conf" "$work/mount-fail" "$work/dmesg"
-	rm -rf "$work/run" "$work/hostlink"
+	rm -rf "$work/run" "$work/hostlink" "$work/sys" "$work/avail"
+	mkdir -p "$work/sys" "$work/avail"
 	: >"$work/mounts"
 	printf 'nodev\tproc\n\text4\n\tfuseblk\n' >"$work/filesystems"
+	echo 6.1.0-41-amd64 >"$work/uname"
+}
+
+# kernel FLAVOUR: after reset, the running kernel and the NTFS modules its
+# initramfs holds (none loaded yet; fuse is built into the fake kernel).
+kernel() {
+	case $1 in
+	6.1) # Debian 12: no ntfs3, no ntfs
+		echo 6.1.0-41-amd64 >"$work/uname" ;;
+	6.6-old) # another distribution's 6.6: the old read-only driver, module ntfs
+		echo 6.6.0-1-amd64 >"$work/uname"
+		printf '\tntfs\n' >"$work/avail/ntfs" ;;
+	6.12) # Debian 12 backports, Debian 13: ntfs3, with its read-only alias "ntfs"
+		echo 6.12.48+deb13-amd64 >"$work/uname"
+		printf '\tntfs3\n\tntfs\n' >"$work/avail/ntfs3" ;;
+	7.3) # trixie-backports: the read-write ntfs, no ntfs3
+		echo 7.3.4+deb13-amd64 >"$work/uname"
+		printf '\tntfs\n' >"$work/avail/ntfs" ;;
+	7.3-nomod) # the same kernel, module ntfs left out of the initramfs
+		echo 7.3.4+deb13-amd64 >"$work/uname" ;;
+	7.1-alias) # a 7.1+ kernel whose "ntfs" is still ntfs3's alias
+		echo 7.1.2-1-amd64 >"$work/uname"
+		printf '\tntfs3\n\tntfs\n' >"$work/avail/ntfs3" ;;
+	esac
+}
+host_driver() { # the driver the state file records
+	sed -n "s/^LOOPBOOT_HOST_DRIVER='\(.*\)'\$/\1/p" "$work/run/state" 2>/dev/null
 }
 
 # Runs loopboot_premount in a fresh shell: $1 the kernel line; prints the
@@ -113,6 +148,95 @@ printf 'nodev\tproc\n\tntfs3\n\tfuseblk\n' >"$work/filesystems"
 premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g' >/dev/null
 grep -q '^ntfs-3g ' "$work/calls" && ! grep -q "^mount .* $work/run/host" "$work/calls"
 tap $? "rootfstype=ntfs-3g pins ntfs-3g even where ntfs3 exists"
+
+# --- the NTFS driver on each kernel, and rootfstype= pinning it ----------------------
+# flavour, kernel line's extra options, the driver expected
+for t in "6.1||ntfs-3g" "6.6-old||ntfs-3g" "6.12||ntfs3" "7.3||ntfs" "7.3-nomod||ntfs-3g" \
+	"7.1-alias||ntfs3" "6.12|rootfstype=ntfs3|ntfs3" "6.12|rootfstype=ntfs-3g|ntfs-3g" \
+	"7.3|rootfstype=ntfs|ntfs" "7.3|rootfstype=ntfs-3g|ntfs-3g" "6.1|rootfstype=ntfs-3g|ntfs-3g"; do
+	flavour=${t%%|*} want=${t##*|} extra=${t#*|} extra=${extra%|*}
+	reset
+	kernel "$flavour"
+	out=$(premount "root=/dev/sda2 loop=/linux/root.img rw $extra")
+	rc=$?
+	case $want in
+	ntfs-3g) grep -q "^ntfs-3g -o rw,norecover /dev/sda2 $work/run/host\$" "$work/calls" &&
+		! grep -q "^mount .* $work/run/host\$" "$work/calls" ;;
+	ntfs3) grep -q "^mount -t ntfs3 -o rw /dev/sda2 $work/run/host\$" "$work/calls" ;;
+	ntfs) grep -q "^mount -t ntfs -o rw,errors=remount-ro /dev/sda2 $work/run/host\$" "$work/calls" ;;
+	esac && [ $rc = 0 ] && [ "$(host_driver)" = "$want" ] &&
+		[ "$(grep -Ec '^(mount .* '"$work"'/run/host|ntfs-3g )' "$work/calls")" = 1 ]
+	tap $? "kernel $flavour${extra:+, $extra}: $want mounts the host, and only it (got: $out)"
+done
+reset
+kernel 6.12
+premount 'root=/dev/sda2 loop=/linux/root.img rw' >/dev/null
+! grep -Eq -- '-t ntfs( |$)' "$work/calls" && ! grep -q '^modprobe -q ntfs$' "$work/calls"
+tap $? "kernel 6.12: ntfs3's read-only alias is neither mounted nor loaded by name"
+
+# rootfstype=ntfs where "ntfs" is not the read-write driver: refused, no fallback.
+for t in "6.12|ntfs3's legacy alias on 6.9 to 7.0" "6.6-old|the old driver before 6.9" \
+	"6.1|the read-write ntfs driver came with kernel 7.1" \
+	"7.1-alias|is ntfs3's read-only alias, not the read-write ntfs driver" \
+	"7.3-nomod|has no ntfs driver: module ntfs is not in the initramfs"; do
+	flavour=${t%%|*} why=${t#*|}
+	reset
+	kernel "$flavour"
+	if [ "$flavour" = 7.1-alias ]; then # ntfs3 loaded already (by an earlier try)
+		cat "$work/avail/ntfs3" >>"$work/filesystems"
+		mkdir -p "$work/sys/ntfs3"
+	fi
+	out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw rootfstype=ntfs')
+	[ $? = 1 ] && ! grep -Eq "^(mount|ntfs-3g) " "$work/calls" &&
+		printf '%s' "$out" | grep -q "^loopboot: /dev/sda2: rootfstype=ntfs: .*$why" &&
+		printf '%s' "$out" | grep -q 'use rootfstype=ntfs3 or rootfstype=ntfs-3g'
+	tap $? "kernel $flavour, rootfstype=ntfs: refused, nothing mounted, device and remedy named (got: $out)"
+done
+reset
+kernel 7.3
+premount 'root=/dev/sda2 loop=/linux/root.img rw rootfstype=ntfs3' >/dev/null
+[ $? = 1 ] && ! grep -Eq "^(mount|ntfs-3g) " "$work/calls"
+tap $? "kernel 7.3, rootfstype=ntfs3: refused (no ntfs3), not replaced by ntfs"
+
+# The read-write ntfs: errors=remount-ro wins over rootflags=, ro stays last.
+reset
+kernel 7.3
+premount 'root=/dev/sda2 loop=/linux/root.img rw rootflags=errors=continue,windows_names' >/dev/null
+grep -q "^mount -t ntfs -o rw,errors=continue,windows_names,errors=remount-ro /dev/sda2 $work/run/host\$" "$work/calls"
+tap $? "ntfs: errors=remount-ro after rootflags=, so a dirty volume never comes up rw"
+reset
+kernel 7.3
+echo 14 >"$work/ntfsprobe-rc"
+premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.ro rootflags=noatime' >/dev/null
+grep -q "^mount -t ntfs -o errors=remount-ro,noatime,ro /dev/sda2 $work/run/host\$" "$work/calls" &&
+	grep -q -- '--read-only' "$work/calls"
+tap $? "ntfs, loopboot.ro: mounted with ro last, loop device read-only"
+reset
+kernel 7.3
+echo 14 >"$work/ntfsprobe-rc"
+premount 'root=/dev/sda2 loop=/linux/root.img rw' >/dev/null
+! grep -Eq '^(mount|ntfs-3g) ' "$work/calls"
+tap $? "ntfs: a volume ntfsprobe refuses is not mounted (ntfsprobe decides before the driver)"
+reset
+kernel 7.3
+echo 'errors=remount-ro,ro' >"$work/mount-opts"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
+[ $? = 1 ] && printf '%s' "$out" | grep -q '/dev/sda2: mounted by ntfs but not rw' &&
+	grep -q "^umount $work/run/host" "$work/calls"
+tap $? "ntfs came up read-only by itself (hibernated, dirty): refused and unmounted (got: $out)"
+
+# A host mounted by hand at the shell with -t ntfs: whose driver it is.
+for t in "7.3|ntfs|ntfs" "6.12|ntfs3|ntfs3"; do
+	flavour=${t%%|*} mod=${t#*|} mod=${mod%|*} want=${t##*|}
+	reset
+	kernel "$flavour"
+	cat "$work/avail/$mod" >>"$work/filesystems"
+	mkdir -p "$work/sys/$mod"
+	echo "/dev/sda2 $work/run/host ntfs rw 0 0" >"$work/mounts"
+	premount 'root=/dev/sda2 loop=/linux/root.img' >/dev/null
+	[ $? = 0 ] && [ "$(host_driver)" = "$want" ]
+	tap $? "kernel $flavour: a host mounted by hand as ntfs is recorded as $want (got: $(host_driver))"
+done
 
 # --- ntfs-3g fell back to read-only by itself ------------------------------------
 reset
