@@ -137,7 +137,7 @@ SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	scripts/init-top/loopboot scripts/local-premount/loopboot \
 	scripts/local-bottom/loopboot scripts/panic/loopboot $(wildcard tests/*/*.sh) tests/run \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \
-	tests/deb13/tree tests/deb13/prepare \
+	tests/release/tree tests/release/prepare \
 	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh \
 	conf/loopboot-mkmedia
 lint:
@@ -152,11 +152,11 @@ check-unit: unit-tests $(FUZZ_BINS)
 	tests/run $(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh)
 
-# Everything.  The package is built and installed first (its build cleans
-# build/); the image and boot tiers then use the installed files only.  The
-# Debian 13 tier (tests/deb13/prepare) builds and installs it again in a
-# trixie tree, whose kernels the image, boot and system tiers boot too.
-# The debootstrapped trees are cached outside build/ for that reason.
+# Everything.  The package is built and installed here first (its build
+# cleans build/), then built and installed again in a tree of each Debian
+# release (tests/release/prepare), whose kernels and mkinitramfs the image,
+# boot and system tiers use.  The debootstrapped trees are cached outside
+# build/ for that reason.
 export LB_SYSTEM_CACHE ?= /var/cache/loopboot-tests
 check: deps
 	tests/install-deb
@@ -164,7 +164,7 @@ check: deps
 	tests/run "$(MAKE) -s lint && echo 'ok - shellcheck'" \
 		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
-		tests/system/shutdown.sh tests/deb13/prepare \
+		tests/system/shutdown.sh "tests/release/prepare bookworm" "tests/release/prepare trixie" \
 		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh \
 		tests/boot/cmdline-kernel.sh tests/system/run
 
@@ -173,6 +173,7 @@ fuzz: $(FUZZ_BINS)
 
 demo: deps
 	tests/install-deb
+	tests/release/prepare trixie
 	tests/boot/demo
 
 bench: deps

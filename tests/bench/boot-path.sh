@@ -16,7 +16,7 @@ rm -rf "$LB_WORK"
 . "$(dirname "$0")/../lib/qemu.sh"
 out=$(dirname "$LB_WORK")
 rounds=${BOOTBENCH_ROUNDS:-3}
-kver=$(lb_kernel 6.12) || lb_die "no 6.12 kernel installed (make deps)"
+kver=$(lb_kernel 6.12) || lb_die "no Debian 6.12 kernel (tests/release/prepare bookworm)"
 
 lb_root_image "$LB_WORK/root.img" 24
 uuid=$(lb_ntfs_disk "$LB_WORK/ntfs.img" LBHOST /linux/root.img "$LB_WORK/root.img" 96)

@@ -12,7 +12,8 @@
 # The lines avoid what this mapping cannot tell apart: a bare word after
 # "--", one name both bare and with a value, names with '.', or names the
 # kernel itself knows (all planted names start with qq_).
-# KERNELS (default: every /boot/vmlinuz-*) and CMDLINE_GET can be set.
+# KERNELS (default: every kernel of the release trees, tests/release/prepare)
+# and CMDLINE_GET can be set.
 set -u
 G=${CMDLINE_GET:-${B:-build}/bin/cmdline-get}
 here=$(dirname "$0")
@@ -32,8 +33,8 @@ skip_all() {
 
 command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64"
 [ -x "$G" ] || { echo "not ok 1 - $G is built"; exit 1; }
-kernels=${KERNELS:-$(ls /boot/vmlinuz-* 2>/dev/null)}
-[ -n "$kernels" ] || skip_all "no kernel in /boot"
+kernels=${KERNELS:-$(ls "$LB_RELEASES"/*/root/boot/vmlinuz-* 2>/dev/null)}
+[ -n "$kernels" ] || { echo "not ok 1 - a kernel in $LB_RELEASES/*/root/boot (tests/release/prepare)"; exit 1; }
 
 # The initramfs: a static /init and the directories it mounts on.
 mkdir -p "$tmp/root/dev" "$tmp/root/proc"

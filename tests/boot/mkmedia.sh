@@ -34,7 +34,7 @@ for f in "$OVMF_CODE" "$OVMF_VARS"; do
 	[ -r "$f" ] || lb_die "$f: not found; install the package ovmf (make deps)"
 done
 
-kver=$(lb_kernel 6.12) || lb_die "no Debian 6.12 kernel in /boot (make deps)"
+kver=$(lb_kernel 6.12) || lb_die "no Debian 6.12 kernel (tests/release/prepare bookworm)"
 rm -rf "$LB_WORK"
 mkdir -p "$LB_WORK"
 start=$SECONDS
@@ -59,7 +59,7 @@ append="root=UUID=$uuid \"loop=/My Linux/root.img\" rw panic=-1"
 media() { # NAME OPTIONS...: run loopboot-mkmedia, one TAP line
 	local what=$1
 	shift
-	"$mkmedia" --vmlinuz "/boot/vmlinuz-$kver" --initrd "$initrd" --append "$append" \
+	"$mkmedia" --vmlinuz "$(lb_vmlinuz "$kver")" --initrd "$initrd" --append "$append" \
 		--serial --timeout 1 "$@" >"$LB_WORK/mkmedia-$what.log" 2>&1
 	tap $? "loopboot-mkmedia $* (see $LB_WORK/mkmedia-$what.log)" || sed 's/^/# /' "$LB_WORK/mkmedia-$what.log"
 }

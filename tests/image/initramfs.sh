@@ -1,9 +1,9 @@
 #!/bin/bash
 # The image test: initramfs images built by mkinitramfs -d from what the
-# installed package put in /etc/initramfs-tools, for both Debian 12 kernels
-# and, by trixie's mkinitramfs in the Debian 13 tree (tests/deb13/prepare),
-# for its 6.12 and 7.x, unpacked, listed, and chrooted into to run the
-# helpers as the boot will.
+# installed package put in /etc/initramfs-tools, in each release's tree
+# (tests/release/prepare) by its own mkinitramfs, for Debian 12's 6.1 and
+# 6.12 and Debian 13's 6.12 and 7.x, unpacked, listed, and chrooted into to
+# run the helpers as the boot will.
 set -u
 export LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/image}
 rm -rf "$LB_WORK"
@@ -19,7 +19,7 @@ mkntfs -Q -F -L PROBE "$ntfs" >/dev/null 2>&1
 
 for series in 6.1 6.12 t612 t7; do
 	kver=$(lb_kernel "$series") || {
-		tap 1 "a $series kernel is installed (Debian 12: make deps; t612, t7: tests/deb13/prepare)"
+		tap 1 "a $series kernel is installed (tests/release/prepare)"
 		continue
 	}
 	img=$(lb_initrd "$kver")

@@ -4,39 +4,45 @@
 # shellcheck source=base.sh
 . "$(dirname "${BASH_SOURCE[0]}")/base.sh"
 
-# Kernels come from two places: this machine's /boot (Debian 12: 6.1
-# without ntfs3, 6.12 with it) and the Debian 13 tree tests/deb13/prepare
-# made (trixie's 6.12 and trixie-backports' 7.x with the new "ntfs"
-# driver), whose initramfs images trixie's own mkinitramfs makes there.
-LB_DEB13_ROOT=${LB_DEB13_ROOT:-$LB_TOP/build/deb13/root}
+# The kernels the tests boot are Debian's own, in the release trees
+# tests/release/prepare made (build/releases/SUITE/root): Debian 12's 6.1
+# (no ntfs3) and 6.12 (ntfs3), Debian 13's 6.12 (ntfs3) and
+# trixie-backports' 7.x (the new "ntfs" driver), whatever this machine
+# runs; their initramfs images are made in the same tree, by its own
+# mkinitramfs from its own installed package.
+LB_RELEASES=${LB_RELEASES:-$LB_TOP/build/releases}
 
-# The tree (/ or the Debian 13 one) kernel KVER is installed in.
+# The tree kernel KVER is installed in.
 lb_kernel_root() {
-	if [ -e "/boot/vmlinuz-$1" ]; then
-		echo /
-	elif [ -e "$LB_DEB13_ROOT/boot/vmlinuz-$1" ]; then
-		echo "$LB_DEB13_ROOT"
-	else
-		return 1
-	fi
+	local suite
+	for suite in bookworm trixie; do
+		[ -e "$LB_RELEASES/$suite/root/boot/vmlinuz-$1" ] || continue
+		echo "$LB_RELEASES/$suite/root"
+		return 0
+	done
+	return 1
 }
 
 # The kernel image of KVER.
 lb_vmlinuz() {
 	local root
-	root=$(lb_kernel_root "$1") || lb_die "no kernel $1 in /boot or $LB_DEB13_ROOT/boot"
-	echo "${root%/}/boot/vmlinuz-$1"
+	root=$(lb_kernel_root "$1") || lb_die "no kernel $1 in $LB_RELEASES/*/root/boot (tests/release/prepare)"
+	echo "$root/boot/vmlinuz-$1"
 }
 
-# The kernel version of a kernel tag: 6.1 or 6.12 (this machine's Debian 12
-# kernels), t612 or t7 (the Debian 13 tree's 6.12 and 7.x).
+# The kernel version of a kernel tag: 6.1 or 61, 6.12 or 612 (Debian 12's),
+# t612 or t7 (Debian 13's 6.12 and 7.x).
 lb_kernel() {
-	local boot=/boot series=$1 k
+	local suite=bookworm series k
 	case $1 in
-	t612) boot=$LB_DEB13_ROOT/boot series=6.12 ;;
-	t7) boot=$LB_DEB13_ROOT/boot series=7 ;;
+	6.1 | 61) series=6.1 ;;
+	6.12 | 612) series=6.12 ;;
+	t612) suite=trixie series=6.12 ;;
+	t7) suite=trixie series=7 ;;
+	*) return 1 ;;
 	esac
-	k=$(find "$boot" -maxdepth 1 -name "vmlinuz-$series.*" 2>/dev/null | sort -V | tail -n 1)
+	k=$(find "$LB_RELEASES/$suite/root/boot" -maxdepth 1 -name "vmlinuz-$series.*" 2>/dev/null |
+		sort -V | tail -n 1)
 	[ -n "$k" ] || return 1
 	basename "$k" | sed 's/^vmlinuz-//'
 }
@@ -51,11 +57,10 @@ lb_chroot() { # ROOT COMMAND...
 		'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" "$@"
 }
 
-# An initramfs for kernel $1 built by mkinitramfs from a private copy of
-# /etc/initramfs-tools, i.e. from what the installed package put there, with
-# a small module list so that a boot under TCG takes seconds, not minutes.
-# A Debian 13 kernel's is made in the Debian 13 tree, by its own
-# mkinitramfs from its own installed package.
+# An initramfs for kernel $1 built, in its release tree, by that release's
+# mkinitramfs from a private copy of the tree's /etc/initramfs-tools, i.e.
+# from what the installed package put there, with a small module list so
+# that a boot under TCG takes seconds, not minutes.
 # Cached per kernel for one test run ($LB_WORK is cleared by tests/boot/run).
 lb_initrd() {
 	local kver=$1 out=$LB_WORK/initrd-$1.img conf root
@@ -63,24 +68,19 @@ lb_initrd() {
 		echo "$out"
 		return 0
 	fi
-	root=$(lb_kernel_root "$kver") || lb_die "no kernel $kver in /boot or $LB_DEB13_ROOT/boot"
-	root=${root%/}
+	root=$(lb_kernel_root "$kver") || lb_die "no kernel $kver in $LB_RELEASES/*/root/boot (tests/release/prepare)"
 	conf=$(mktemp -d "$root/tmp/lbconf.XXXXXX")
 	cp -a "$root/etc/initramfs-tools/." "$conf/"
 	sed -i -e 's/^MODULES=.*/MODULES=list/' -e 's/^COMPRESS=.*/COMPRESS=zstd/' \
 		-e 's/^BUSYBOX=.*/BUSYBOX=y/' "$conf/initramfs.conf"
 	printf '%s\n' virtio_pci virtio_blk ata_piix sd_mod ahci >"$conf/modules"
-	if [ -z "$root" ]; then
-		mkinitramfs -d "$conf" -o "$out.tmp" "$kver" >"$LB_WORK/mkinitramfs-$kver.log" 2>&1
-	else
-		lb_chroot "$root" mkinitramfs -d "${conf#"$root"}" -o "${conf#"$root"}/initrd" "$kver" \
-			>"$LB_WORK/mkinitramfs-$kver.log" 2>&1 && mv "$conf/initrd" "$out.tmp"
-	fi || {
+	if ! lb_chroot "$root" mkinitramfs -d "${conf#"$root"}" -o "${conf#"$root"}/initrd" "$kver" \
+		>"$LB_WORK/mkinitramfs-$kver.log" 2>&1; then
 		cat "$LB_WORK/mkinitramfs-$kver.log" >&2
 		rm -rf "$conf"
 		lb_die "mkinitramfs failed for $kver"
-	}
-	mv "$out.tmp" "$out"
+	fi
+	mv "$conf/initrd" "$out"
 	rm -rf "$conf"
 	echo "$out"
 }
