@@ -164,7 +164,7 @@ check: deps
 	tests/run "$(MAKE) -s lint && echo 'ok - shellcheck'" \
 		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
-		tests/system/shutdown.sh "tests/release/prepare bookworm" "tests/release/prepare trixie" \
+		tests/system/shutdown.sh "tests/release/prepare bookworm trixie" \
 		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh \
 		tests/boot/cmdline-kernel.sh tests/system/run
 
