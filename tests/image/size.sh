@@ -38,6 +38,9 @@ make -s -C "$top" install DESTDIR="$stage" prefix=/usr sysconfdir=/etc >"$work/m
 	echo "1..$n"
 	exit 1
 }
+# Stripped, as the package's are (dh_strip).
+strip --strip-unneeded "$stage"/usr/sbin/cmdline-get "$stage"/usr/sbin/ntfsprobe \
+	"$stage"/usr/sbin/loopattach
 export LOOPBOOT_SBINDIR=$stage/usr/sbin LOOPBOOT_DATADIR=$stage/usr/share/loopboot
 
 # The state a boot from an ntfs3 host with an ext4 image writes.  The host
@@ -54,8 +57,12 @@ export LOOPBOOT_STATE=$work/state
 	loopboot_state_write "$LOOPBOOT_STATE"
 )
 
-# conf DIR MODULES yes|no: a private initramfs-tools configuration; the
-# settings in conf.d/zz-size, read last.
+# conf DIR MODULES yes|no|bare: a private initramfs-tools configuration,
+# with loopboot or without; its settings in conf.d/zz-size, read last.
+# Except for "bare" (without loopboot), every image is the one of the system
+# in the file, whatever this machine's root: MODULES=dep puts in the root's
+# file system (ext4: the list in "modules"), initramfs-tools' fsck hook its
+# fsck (ext4: FSTYPE, which it reads instead of /etc/fstab).
 conf() {
 	local dir=$1
 	rm -rf "$dir"
@@ -66,6 +73,10 @@ conf() {
 	mkdir -p "$dir/conf.d"
 	printf '%s\n' "MODULES=$2" COMPRESS=zstd >"$dir/conf.d/zz-size"
 	grep -q '^BUSYBOX=n' "$dir/initramfs.conf" && echo BUSYBOX=auto >>"$dir/conf.d/zz-size"
+	if [ "$3" != bare ]; then
+		echo FSTYPE=ext4 >>"$dir/conf.d/zz-size"
+		echo ext4 >>"$dir/modules"
+	fi
 }
 # build NAME MODULES yes|no [LINE...]: the image $work/NAME.img (log:
 # NAME.log, list: NAME.list), the LINEs added to conf.d/loopboot;
@@ -95,7 +106,8 @@ for series in 6.12 6.1; do
 		continue
 	}
 	ok=1
-	for b in "dep dep no" "dep-lb dep yes" "most most no" "most-lb most yes"; do
+	for b in "dep dep no" "dep-lb dep yes" "most most no" "most-lb most yes" \
+		"dep-bare dep bare"; do
 		# shellcheck disable=SC2086 # three words
 		set -- $b
 		if ! build "$@"; then
@@ -109,12 +121,14 @@ for series in 6.12 6.1; do
 			echo "# MODULES=dep cannot work on this machine (its root device; see above)"
 		continue
 	fi
-	tap 0 "$kver: mkinitramfs builds all four images"
+	tap 0 "$kver: mkinitramfs builds all five images"
 	last=$kver
 	! grep -E '^(E|W): loopboot' "$work/dep-lb.log" "$work/most-lb.log" | sed 's/^/# /' | grep -q .
 	tap $? "$kver: the hook says nothing alarming (state read, host partition found)"
 
-	d=$(size dep) dl=$(size dep-lb) m=$(size most) ml=$(size most-lb)
+	d=$(size dep) dl=$(size dep-lb) m=$(size most) ml=$(size most-lb) db=$(size dep-bare)
+	echo "# $kver: MODULES=dep on this machine's root, no ext4 fsck: $(kib "$db") KiB;" \
+		"with loopboot (ext4 and e2fsck counted as loopboot's too): +$(kib $((dl - db))) KiB"
 	echo "# $kver: MODULES=dep:  $(kib "$d") KiB, with loopboot $(kib "$dl") KiB: +$(kib $((dl - d))) KiB"
 	echo "# $kver: MODULES=most: $(kib "$m") KiB, with loopboot $(kib "$ml") KiB: +$(kib $((ml - m))) KiB"
 	[ $((dl - d)) -le $((limit_kib * 1024)) ]
