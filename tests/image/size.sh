@@ -127,8 +127,8 @@ for series in 6.12 6.1; do
 	tap $? "$kver: the hook says nothing alarming (state read, host partition found)"
 
 	d=$(size dep) dl=$(size dep-lb) m=$(size most) ml=$(size most-lb) db=$(size dep-bare)
-	echo "# $kver: MODULES=dep on this machine's root, no ext4 fsck: $(kib "$db") KiB;" \
-		"with loopboot (ext4 and e2fsck counted as loopboot's too): +$(kib $((dl - db))) KiB"
+	echo "# $kver: MODULES=dep as this machine makes it (its own root, its fstab's fsck):" \
+		"$(kib "$db") KiB; loopboot's image is $(kib $((dl - db))) KiB larger"
 	echo "# $kver: MODULES=dep:  $(kib "$d") KiB, with loopboot $(kib "$dl") KiB: +$(kib $((dl - d))) KiB"
 	echo "# $kver: MODULES=most: $(kib "$m") KiB, with loopboot $(kib "$ml") KiB: +$(kib $((ml - m))) KiB"
 	[ $((dl - d)) -le $((limit_kib * 1024)) ]
