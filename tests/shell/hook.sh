@@ -39,9 +39,15 @@ block_dev_mod_add() { echo "walk $1" >>"$QUEUE"; }
 EOF
 cat >"$t/bin/modinfo" <<'EOF'
 #!/bin/sh
-# modinfo -k VERSION MODULE
-case $2:$3 in
+# modinfo -k VERSION [-F FIELD] MODULE.  Kernels: k-ntfs3 (has ntfs3),
+# k-plain (no NTFS driver), 7.3.4-t7 (the new read-write ntfs of 7.1+, no
+# ntfs3), 6.6.0-old (the old read-only module ntfs of before 6.9).
+k=$2
+shift 2
+[ "$1" = -F ] && shift 2
+case $k:$1 in
 k-ntfs3:ntfs3 | *:ext4 | *:fuse | *:loop) exit 0 ;;
+7.3.4-t7:ntfs | 6.6.0-old:ntfs) echo ntfs && exit 0 ;;
 esac
 exit 1
 EOF
@@ -96,6 +102,15 @@ run dep-plain k-plain dep "$t/state-ntfs3"
 only dep-plain loop overlay ntfs3 ntfs nls_utf8 ext4 fuse && { ! [ -x /usr/bin/ntfs-3g ] || copied dep-plain ntfs-3g; }
 tap $? "dep, state ntfs3 + ext4, kernel without ntfs3: fuse and ntfs-3g too"
 
+printf '%s\n' "LOOPBOOT_HOST_DEV='/dev/nonexistent3'" "LOOPBOOT_HOST_DRIVER='ntfs'" \
+	"LOOPBOOT_LOOP_FILE='/linux/root.img'" "LOOPBOOT_IMAGE_TYPE='ext4'" >"$t/state-ntfs"
+run dep-k7 7.3.4-t7 dep "$t/state-ntfs"
+only dep-k7 loop overlay ntfs3 ntfs nls_utf8 ext4 && ! copied dep-k7 ntfs-3g
+tap $? "dep, state ntfs (7.1+'s driver) + ext4, kernel 7.3: its ntfs, no fuse, no ntfs-3g"
+run dep-old 6.6.0-old dep "$t/state-ntfs3"
+only dep-old loop overlay ntfs3 ntfs nls_utf8 ext4 fuse
+tap $? "dep, kernel 6.6 whose module ntfs is the old read-only driver: fuse (ntfs-3g) too"
+
 run dep-3g k-ntfs3 dep "$t/state-ntfs3g"
 only dep-3g loop overlay fuse btrfs && copied dep-3g fsck.btrfs && ! copied dep-3g e2fsck
 tap $? "dep, state ntfs-3g + btrfs: fuse, btrfs, fsck.btrfs; no ntfs3, no e2fsck"
@@ -121,7 +136,7 @@ tap $? "dep: LOOPBOOT_MODULES still goes in"
 
 for k in k-ntfs3 k-plain; do
 	run most-$k $k most "$t/state-ntfs3"
-	only most-$k loop ntfs3 fuse ext4 vfat nls_cp437 nls_iso8859_1 nls_ascii nls_utf8 exfat btrfs xfs overlay &&
+	only most-$k loop ntfs3 ntfs fuse ext4 vfat nls_cp437 nls_iso8859_1 nls_ascii nls_utf8 exfat btrfs xfs overlay &&
 		copied most-$k e2fsck && copied most-$k fsck.btrfs && [ ! -s "$t/most-$k.err" ]
 	tap $? "most ($k): every module of the list, names only, and every fsck (state ignored)"
 done
