@@ -55,7 +55,12 @@ run_() {
 		echo "/dev/loop0 $o ext4 ro 0 0"
 		echo "proc $o/proc proc rw 0 0"
 		echo "tmpfs $o/run tmpfs rw 0 0"
-		[ "${hide:-}" ] || echo "/dev/vda1 $o/run/loopboot/host $driver rw 0 0"
+		if [ "${sd257:-}" ]; then
+			# systemd 257 moved the mount it could not unmount.
+			echo "/dev/vda1 $o/run/shutdown/mounts/0cc7cd0bb300071c $driver rw 0 0"
+		elif [ -z "${hide:-}" ]; then
+			echo "/dev/vda1 $o/run/loopboot/host $driver rw 0 0"
+		fi
 		[ "${hide:-}" ] || echo "/dev/vda1 $o/host $driver rw 0 0"
 		echo "tmpfs $o/run/initramfs tmpfs rw 0 0"
 		echo "/dev/loop1 $o/home/My\\040Files ext4 rw 0 0"
@@ -85,14 +90,23 @@ o=$work/oldroot
 run poweroff ntfs3
 before "mount -o move $o/run/loopboot/host $work/newroot-host" "umount $o"
 tap $? "ntfs3: the host is moved out of the old root before the old root is unmounted"
-before "umount $o/home/My Files" "umount $o" && before "umount $o/host" "umount $o"
+before "umount $o/home/My Files" "umount $o"
 tap $? "mounts under the old root go first (a path with a space, decoded)"
+before "mount -o move $o/host $work/newroot-host.1" "umount $o" &&
+	before "losetup -d /dev/loop0" "umount $work/newroot-host.1" &&
+	before "umount $work/newroot-host.1" "umount $work/newroot-host"
+tap $? "the /host bind is moved out too, and unmounted after the loop device, before the host"
 before "umount $o" "losetup -d /dev/loop0" && before "losetup -d /dev/loop0" "umount $work/newroot-host"
 tap $? "then the loop device is detached, then the host unmounted"
 tail -n 1 "$work/calls" | grep -qx 'poweroff -f'
 tap $? "poweroff: poweroff -f, last"
 grep -q 'loopboot-shutdown: /dev/vda1: closed (ntfs3)' "$work/out"
 tap $? "says the host is closed"
+
+sd257=1 run poweroff ntfs3
+before "mount -o move $o/run/shutdown/mounts/0cc7cd0bb300071c $work/newroot-host" "umount $o" &&
+	! grep -q "umount -l $o\$" "$work/calls" && grep -q 'closed (ntfs3)' "$work/out"
+tap $? "systemd 257 moved the host to /run/shutdown/mounts/HASH: found by its device and moved out; the old root unmounted, not detached lazily"
 
 for v in reboot halt; do
 	run $v ntfs3
