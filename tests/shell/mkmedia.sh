@@ -26,13 +26,20 @@ stub() { # NAME BODY
 }
 stub blkid 'cat '"$work"'/uuid 2>/dev/null'
 stub lsinitramfs 'cat '"$work"'/initrd-list 2>/dev/null'
-# grub-mkrescue: keeps the grub.cfg it was given and writes the -o file.
-stub grub-mkrescue '[ -e '"$work"'/grub-fail ] && { echo "xorriso : FAILURE : no space" >&2; exit 5; }
-out=; [ "$1" = -o ] && out=$2; cp "$3/boot/grub/grub.cfg" '"$work"'/grub.cfg &&
-ls -R "$3" >'"$work"'/iso-tree && echo ISO >"$out"'
-stub xorriso ':'
-stub mformat ':'
-mkdir -p "$work/grub/i386-pc" "$work/grub/x86_64-efi" "$work/boot"
+# xorriso: keeps the grub.cfg and the list of files of the tree it was
+# given (the last argument) and writes the -o file; mcopy: the list of the
+# UEFI image's files.
+stub xorriso '[ -e '"$work"'/grub-fail ] && { echo "xorriso : FAILURE : no space" >&2; exit 5; }
+out=; while [ $# -gt 1 ]; do [ "$1" = -o ] && out=$2; shift; done
+cp "$1/boot/grub/grub.cfg" '"$work"'/grub.cfg && (cd "$1" && find .) >'"$work"'/iso-tree &&
+cat "$1/.disk/info" >'"$work"'/disk-info && echo ISO >"$out"'
+stub mcopy 'rm -rf '"$work"'/efi-copy && cp -r "$4" '"$work"'/efi-copy'
+# mformat, grub-mkimage: make their output file (-i, -o) empty.
+stub mformat 'while [ $# -gt 1 ]; do [ "$1" = -i ] && : >"$2"; shift; done'
+stub grub-mkimage 'while [ $# -gt 1 ]; do [ "$1" = -o ] && : >"$2"; shift; done'
+mkdir -p "$work/grub/i386-pc" "$work/grub/x86_64-efi/monolithic" "$work/boot" "$work/shim" \
+	"$work/grub-signed"
+echo unsigned-gcd >"$work/grub/x86_64-efi/monolithic/gcdx64.efi"
 echo kernel >"$work/boot/vmlinuz-6.12.9-amd64"
 echo initrd >"$work/boot/initrd.img-6.12.9-amd64"
 
@@ -47,7 +54,15 @@ LOOPBOOT_LOOP_DEV='/dev/loop0'
 LOOPBOOT_LOOP_FILE='/My Linux/root.img'
 LOOPBOOT_IMAGE_TYPE='ext4'
 EOF
-	rm -rf "$work/out.iso" "$work/grub.cfg" "$work/pxe"
+	rm -rf "$work/out.iso" "$work/grub.cfg" "$work/pxe" "$work/efi-copy" "$work"/shim/* \
+		"$work"/grub-signed/*
+}
+# The signed boot chain, as shim-signed and grub-efi-amd64-signed install it.
+signed_chain() {
+	for f in shimx64 mmx64 fbx64; do
+		echo "$f-signed" >"$work/shim/$f.efi.signed"
+	done
+	echo gcd-signed >"$work/grub-signed/gcdx64.efi.signed"
 }
 # mkmedia KERNEL_LINE ARGS...: the tool on a system booted with KERNEL_LINE;
 # output (stdout and stderr) in $out, status in $rc.
@@ -56,6 +71,7 @@ mkmedia() {
 	shift
 	out=$(PATH=$bin:$PATH LOOPBOOT_STATE=$work/state LOOPBOOT_CMDLINE=$work/cmdline \
 		LOOPBOOT_BOOT_DIR=$work/boot LOOPBOOT_GRUB_LIB=$work/grub \
+		LOOPBOOT_SHIM_DIR=$work/shim LOOPBOOT_GRUB_SIGNED_DIR=$work/grub-signed \
 		sh "$tool" "$@" 2>&1)
 	rc=$?
 }
@@ -140,7 +156,7 @@ tap $? "a line the kernel would cut is refused (got: $out)"
 reset
 mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
 [ $rc = 0 ] && [ "$(cat "$work/out.iso")" = ISO ]
-tap $? "--iso: grub-mkrescue makes FILE (got: $out)"
+tap $? "--iso: xorriso makes FILE (got: $out)"
 grep -q "^	linux /loopboot/vmlinuz 'root=UUID=5FEE2DCE542A5FBE' 'loop=/My Linux/root.img' 'rw'$" "$work/grub.cfg"
 tap $? "--iso: GRUB gets the spaced path as one word (single quotes)"
 [ "$(grep -c '^	linux ' "$work/grub.cfg")" = 3 ] && grep -q "'rw' 'loopboot.ro'$" "$work/grub.cfg" &&
@@ -152,6 +168,37 @@ grep -q "^submenu 'On the serial console ttyS0, 115200 baud'" "$work/grub.cfg" &
 tap $? "--iso: the same three on the serial console, in a submenu; the menu on the serial port too"
 grep -q 'vmlinuz' "$work/iso-tree" && grep -q 'initrd.img' "$work/iso-tree"
 tap $? "--iso: the kernel and initramfs are on the image"
+grep -qx './.disk/info' "$work/iso-tree" && grep -q 'loopboot' "$work/disk-info" &&
+	grep -qx './boot/grub/efi.img' "$work/iso-tree" && grep -qx './boot/grub/i386-pc/eltorito.img' "$work/iso-tree"
+tap $? "--iso: /.disk/info (UEFI GRUB finds the medium by it), the UEFI and the BIOS boot images"
+[ "$(cat "$work/efi-copy/boot/bootx64.efi")" = unsigned-gcd ] && [ ! -e "$work/efi-copy/boot/grubx64.efi" ] &&
+	printf '%s\n' "$out" | grep -q 'unsigned GRUB, which starts only with Secure Boot off.*apt install shim-signed grub-efi-amd64-signed' &&
+	! printf '%s\n' "$out" | grep -q 'not signed'
+tap $? "--iso without shim-signed: unsigned GRUB as bootx64.efi, a warning naming the packages (got: $out)"
+
+reset
+signed_chain
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
+[ $rc = 0 ] && [ "$(cat "$work/efi-copy/boot/bootx64.efi")" = shimx64-signed ] &&
+	[ "$(cat "$work/efi-copy/boot/grubx64.efi")" = gcd-signed ] &&
+	[ "$(cat "$work/efi-copy/boot/mmx64.efi")" = mmx64-signed ] && [ ! -e "$work/efi-copy/boot/fbx64.efi" ] &&
+	printf '%s\n' "$out" | grep -q 'Secure Boot: shim, GRUB signed by Debian'
+tap $? "--iso with shim-signed and grub-efi-amd64-signed: shim, signed CD GRUB, MokManager, no fallback (got: $out)"
+printf '%s\n' "$out" | grep -q 'vmlinuz-6.12.9-amd64: not signed: with Secure Boot on, GRUB refuses'
+tap $? "--iso, signed chain, unsigned kernel: warned (got: $out)"
+# A PE image with a certificate table (data directory 4) of 8 bytes.
+pe=$work/boot/vmlinuz-6.12.10-amd64
+head -c 512 /dev/zero >"$pe"
+printf 'MZ' | dd of="$pe" conv=notrunc status=none
+printf '\100' | dd of="$pe" bs=1 seek=60 conv=notrunc status=none
+printf 'PE\0\0' | dd of="$pe" bs=1 seek=64 conv=notrunc status=none
+printf '\013\002' | dd of="$pe" bs=1 seek=88 conv=notrunc status=none
+printf '\010' | dd of="$pe" bs=1 seek=236 conv=notrunc status=none
+cp "$work/boot/initrd.img-6.12.9-amd64" "$work/boot/initrd.img-6.12.10-amd64"
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.10-amd64 --iso "$work/out.iso"
+[ $rc = 0 ] && ! printf '%s\n' "$out" | grep -q 'not signed'
+tap $? "--iso, signed chain, a kernel with a signature: no warning (got: $out)"
+rm -f "$pe" "$work/boot/initrd.img-6.12.10-amd64"
 if command -v grub-script-check >/dev/null; then
 	grub-script-check "$work/grub.cfg"
 	tap $? "--iso: grub-script-check accepts grub.cfg"
@@ -183,8 +230,8 @@ touch "$work/grub-fail"
 mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
 rm -f "$work/grub-fail"
 [ $rc = 1 ] && [ "$(cat "$work/out.iso")" = OLD ] && ! ls "$work"/out.iso.tmp* >/dev/null 2>&1 &&
-	printf '%s\n' "$out" | grep -q 'no space' && printf '%s\n' "$out" | grep -q 'out.iso: grub-mkrescue failed'
-tap $? "grub-mkrescue failing: its message shown, the old image left as it was, nothing half-written (got: $out)"
+	printf '%s\n' "$out" | grep -q 'no space' && printf '%s\n' "$out" | grep -q 'out.iso: xorriso failed'
+tap $? "xorriso failing: its message shown, the old image left as it was, nothing half-written (got: $out)"
 
 reset
 printf 'scripts/local-premount/cryptroot\n' >"$work/initrd-list"
@@ -202,10 +249,10 @@ tap $? "--kernel of a kernel not installed: the file is named (got: $out)"
 sys=$work/sys
 mkdir -p "$sys"
 ln -s /usr/local/bin/* /usr/bin/* /usr/sbin/* /bin/* /sbin/* "$sys/" 2>/dev/null
-rm -f "$sys/grub-mkrescue" "$sys/xorriso" "$sys/mformat"
+rm -f "$sys/grub-mkimage" "$sys/xorriso" "$sys/mformat" "$sys/mcopy"
 missing() { # TOOL PACKAGE
-	rm -f "$bin/grub-mkrescue" "$bin/xorriso" "$bin/mformat"
-	for t in grub-mkrescue xorriso mformat; do
+	rm -f "$bin/grub-mkimage" "$bin/xorriso" "$bin/mformat" "$bin/mcopy"
+	for t in grub-mkimage xorriso mformat mcopy; do
 		[ "$t" = "$1" ] || stub "$t" ':'
 	done
 	printf '%s\n' "root=/dev/sda2 loop=/x rw" >"$work/cmdline"
@@ -217,15 +264,16 @@ missing() { # TOOL PACKAGE
 	tap $? "no $1: the message names the package $2 (got: $out)"
 }
 reset
-missing grub-mkrescue grub-common
+missing grub-mkimage grub-common
 missing xorriso xorriso
 missing mformat mtools
-for platform in i386-pc:grub-pc-bin x86_64-efi:grub-efi-amd64-bin; do
+missing mcopy mtools
+for platform in i386-pc:grub-pc-bin x86_64-efi:grub-efi-amd64-signed; do
 	reset
 	mv "$work/grub/${platform%%:*}" "$work/grub/gone"
 	mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
 	mv "$work/grub/gone" "$work/grub/${platform%%:*}"
-	[ $rc = 1 ] && [ ! -e "$work/out.iso" ] && printf '%s\n' "$out" | grep -q "install the package ${platform#*:}"
+	[ $rc = 1 ] && [ ! -e "$work/out.iso" ] && printf '%s\n' "$out" | grep -q "install the package.*${platform#*:}"
 	tap $? "no GRUB ${platform%%:*} files: refused rather than a half-bootable image, names ${platform#*:} (got: $out)"
 done
 
