@@ -40,6 +40,7 @@ stub grub-mkimage 'while [ $# -gt 1 ]; do [ "$1" = -o ] && : >"$2"; shift; done'
 mkdir -p "$work/grub/i386-pc" "$work/grub/x86_64-efi/monolithic" "$work/boot" "$work/shim" \
 	"$work/grub-signed"
 echo unsigned-gcd >"$work/grub/x86_64-efi/monolithic/gcdx64.efi"
+echo mod >"$work/grub/x86_64-efi/ntfs.mod"
 echo kernel >"$work/boot/vmlinuz-6.12.9-amd64"
 echo initrd >"$work/boot/initrd.img-6.12.9-amd64"
 
@@ -199,6 +200,40 @@ mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.10-amd64 --iso "$work/out.iso"
 [ $rc = 0 ] && ! printf '%s\n' "$out" | grep -q 'not signed'
 tap $? "--iso, signed chain, a kernel with a signature: no warning (got: $out)"
 rm -f "$pe" "$work/boot/initrd.img-6.12.10-amd64"
+
+# --- --follow: GRUB only, the kernel from inside the image ------------------------------------
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --iso "$work/out.iso"
+[ $rc = 0 ] && ! grep -q 'loopboot/vmlinuz\|loopboot/initrd' "$work/iso-tree" &&
+	grep -qx 'if search --no-floppy --set=lb_host --fs-uuid 5FEE2DCE542A5FBE; then' "$work/grub.cfg" &&
+	grep -qxF '	loopback lb_root "($lb_host)/My Linux/root.img"' "$work/grub.cfg" &&
+	grep -qxF 'insmod ntfs' "$work/grub.cfg" && grep -qxF 'export lb_kernel lb_initrd' "$work/grub.cfg" &&
+	[ "$(grep -c "^	*linux (lb_root)\$lb_kernel 'root=UUID=5FEE2DCE542A5FBE' 'loop=/My Linux/root.img' 'rw'" "$work/grub.cfg")" = 6 ] &&
+	[ "$(grep -c '^	*initrd (lb_root)\$lb_initrd$' "$work/grub.cfg")" = 6 ] &&
+	grep -q 'x86_64-efi/ntfs.mod' "$work/iso-tree" &&
+	printf '%s\n' "$out" | grep -q 'not NTFS or exFAT'
+tap $? "--follow: no kernel on the image; GRUB searches the UUID, loopbacks the file, loads its kernel; ntfs.mod on it; the Secure Boot warning (got: $out)"
+if command -v grub-script-check >/dev/null; then
+	grub-script-check "$work/grub.cfg"
+	tap $? "--follow: grub-script-check accepts grub.cfg"
+fi
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --append 'root=LABEL=Windows loop=/l.img rw' --iso "$work/out.iso"
+[ $rc = 0 ] && grep -qx 'if search --no-floppy --set=lb_host --label Windows; then' "$work/grub.cfg"
+tap $? "--follow, root=LABEL=: GRUB searches the label (got: $out)"
+rm -f "$work/out.iso"
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --append 'root=/dev/sda2 loop=/l.img rw' --iso "$work/out.iso"
+[ $rc = 1 ] && [ ! -e "$work/out.iso" ] && printf '%s\n' "$out" | grep -q 'by root=UUID= or root=LABEL='
+tap $? "--follow, root=/dev/sda2: refused, GRUB cannot find it by that name (got: $out)"
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --append 'root=UUID=AB loop=/l.img loopfstype=ntfs rw' --iso "$work/out.iso"
+[ $rc = 1 ] && printf '%s\n' "$out" | grep -q 'loopfstype=ntfs: GRUB cannot read it'
+tap $? "--follow, an image type GRUB cannot read: refused (got: $out)"
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --pxe "$work/pxe"
+[ $rc = 2 ]
+tap $? "--follow --pxe: usage error (PXE media carry the kernel)"
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --kernel 6.12.9-amd64 --iso "$work/out.iso"
+[ $rc = 2 ]
+tap $? "--follow --kernel: usage error"
 if command -v grub-script-check >/dev/null; then
 	grub-script-check "$work/grub.cfg"
 	tap $? "--iso: grub-script-check accepts grub.cfg"
