@@ -75,8 +75,11 @@ boot() { # NAME SECONDS DISK QEMU_OPTIONS...
 	shift 3
 	mkdir -p "$dir"
 	cp --sparse=always "$disk" "$dir/disk.img"
+	# A boot index for the disk too: OVMF connects only the devices in the
+	# boot order, and GRUB must see the disk to find the partition.
 	lb_qemu -t "$secs" -s "file:$dir/serial.log" -nic none \
-		-drive "file=$dir/disk.img,format=raw,if=virtio" "$@" </dev/null >"$dir/qemu.log" 2>&1
+		-drive "file=$dir/disk.img,format=raw,if=none,id=hd" -device virtio-blk-pci,drive=hd,bootindex=1 \
+		"$@" </dev/null >"$dir/qemu.log" 2>&1
 	echo "$? $((SECONDS - t0))" >"$dir/result"
 	rm -f "$dir/disk.img" "$dir/vars.fd"
 }
@@ -101,7 +104,8 @@ boot_secureboot() {
 # After the "update": the links name 6.1 (the same disk otherwise).
 boot_bios_updated() {
 	boot bios-updated "${LB_BOOT_TIMEOUT:-300}" "$LB_WORK/disk-updated.img" \
-		-drive "file=$LB_WORK/follow.iso,format=raw,if=virtio,snapshot=on" -boot c
+		-drive "file=$LB_WORK/follow.iso,format=raw,if=none,id=iso,snapshot=on" \
+		-device virtio-blk-pci,drive=iso,bootindex=0
 }
 
 # The kernel update, offline: inside the image on the NTFS partition, the

@@ -73,7 +73,7 @@ mkmedia() {
 	out=$(PATH=$bin:$PATH LOOPBOOT_STATE=$work/state LOOPBOOT_CMDLINE=$work/cmdline \
 		LOOPBOOT_BOOT_DIR=$work/boot LOOPBOOT_GRUB_LIB=$work/grub \
 		LOOPBOOT_SHIM_DIR=$work/shim LOOPBOOT_GRUB_SIGNED_DIR=$work/grub-signed \
-		sh "$tool" "$@" 2>&1)
+		LOOPBOOT_SYSFS=$work/sys sh "$tool" "$@" 2>&1)
 	rc=$?
 }
 # The value the kernel would read for NAME from kernel line $1.
@@ -311,6 +311,134 @@ for platform in i386-pc:grub-pc-bin x86_64-efi:grub-efi-amd64-signed; do
 	[ $rc = 1 ] && [ ! -e "$work/out.iso" ] && printf '%s\n' "$out" | grep -q "install the package.*${platform#*:}"
 	tap $? "no GRUB ${platform%%:*} files: refused rather than a half-bootable image, names ${platform#*:} (got: $out)"
 done
+
+# --- --esp: \EFI\loopboot\ and a firmware entry ---------------------------------------------
+# A stand-in ESP (a directory "mounted" per the findmnt and lsblk stubs)
+# with Windows' files, and a stand-in NVRAM (efibootmgr's stub keeps the
+# entries, BootOrder and BootNext in files; -v lists device paths).
+espd=$work/espdir
+nv=$work/nvram
+esp_reset() {
+	rm -rf "$espd" "$nv" "$work/df-avail"
+	mkdir -p "$espd/EFI/Microsoft/Boot" "$espd/EFI/Boot" "$nv" "$work/sys/class/block/sda1"
+	echo bootmgfw >"$espd/EFI/Microsoft/Boot/bootmgfw.efi"
+	echo bcd >"$espd/EFI/Microsoft/Boot/BCD"
+	echo fallback >"$espd/EFI/Boot/bootx64.efi"
+	echo 1 >"$work/sys/class/block/sda1/partition"
+	printf '0000|Windows Boot Manager|\\EFI\\Microsoft\\Boot\\bootmgfw.efi\n' >"$nv/entries"
+	echo 0000 >"$nv/order"
+	echo "/dev/sda1 vfat" >"$work/mounted"
+	echo c12a7328-f81f-11d2-ba4b-00a0c93ec93b >"$work/parttype"
+}
+stub findmnt 'read -r src fs <'"$work"'/mounted 2>/dev/null || exit 1
+case "$*" in *SOURCE*) echo "$src" ;; *FSTYPE*) echo "$fs" ;; esac'
+stub lsblk 'case "$*" in *PARTTYPE*) cat '"$work"'/parttype ;; *PKNAME*) echo sda ;; esac'
+stub df '[ -e '"$work"'/df-avail ] || exec /bin/df "$@"; echo Avail; cat '"$work"'/df-avail'
+stub efibootmgr 'nv='"$work"'/nvram; echo "$*" >>$nv/calls
+case $1 in
+-v | "")
+	[ -s $nv/next ] && echo "BootNext: $(cat $nv/next)"
+	echo "BootOrder: $(cat $nv/order)"
+	while IFS="|" read -r n l p; do
+		if [ "$1" = -v ]; then printf "Boot%s* %s\tHD(1,GPT,0000,0x800,0x32000)/File(%s)\n" "$n" "$l" "$p"
+		else printf "Boot%s* %s\n" "$n" "$l"; fi
+	done <$nv/entries ;;
+-C)
+	shift; while [ $# -gt 0 ]; do case $1 in -L) l=$2 ;; -l) p=$2 ;; -d) d=$2 ;; -p) pn=$2 ;; esac; shift 2; done
+	[ "$d $pn" = "/dev/sda 1" ] || exit 3
+	n=$(printf "%04X" $(($(wc -l <$nv/entries))))
+	echo "$n|$l|$p" >>$nv/entries ;;
+-o) echo "$2" >$nv/order ;;
+-n) echo "$2" >$nv/next ;;
+-N) rm -f $nv/next ;;
+-b) [ "$3" = -B ] || exit 4
+	grep -v "^$2|" $nv/entries >$nv/e; mv $nv/e $nv/entries
+	tr , "\n" <$nv/order | grep -vx "$2" | paste -sd, >$nv/o; mv $nv/o $nv/order ;;
+*) exit 5 ;;
+esac'
+esp_sum() { (cd "$espd" && find . -path ./EFI/loopboot -prune -o -type f -print0 | sort -z | xargs -0 sha256sum); }
+esp() { # ARGS...: the tool with --esp on the stand-ins
+	mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --esp --esp-dir "$espd" "$@"
+}
+reset
+signed_chain
+esp_reset
+before=$(esp_sum)
+esp
+lb=$espd/EFI/loopboot
+[ $rc = 0 ] && for f in shimx64.efi grubx64.efi mmx64.efi grub.cfg vmlinuz initrd.img loopboot.txt; do
+	[ -s "$lb/$f" ] || false
+done && [ "$(cat "$lb/shimx64.efi")" = shimx64-signed ] && [ "$(cat "$lb/grubx64.efi")" = gcd-signed ] &&
+	[ ! -e "$lb/fbx64.efi" ] && [ "$(esp_sum)" = "$before" ]
+tap $? "--esp: shim, signed GRUB, MokManager, menu, kernel, initramfs in \\EFI\\loopboot\\; the ESP's other files unchanged (got: $out)"
+grep -qxF 'set lb_dir="$cmdpath"' "$lb/grub.cfg" && grep -qxF 'export lb_dir' "$lb/grub.cfg" &&
+	[ "$(grep -c "^	*linux \$lb_dir/vmlinuz 'root=UUID=5FEE2DCE542A5FBE'" "$lb/grub.cfg")" = 6 ] &&
+	[ "$(grep -c '^	*initrd \$lb_dir/initrd.img$' "$lb/grub.cfg")" = 6 ]
+tap $? "--esp: GRUB's menu loads the kernel and initramfs from beside GRUB (\$cmdpath)"
+if command -v grub-script-check >/dev/null; then
+	grub-script-check "$lb/grub.cfg"
+	tap $? "--esp: grub-script-check accepts grub.cfg"
+fi
+grep -qxF '0001|loopboot|\EFI\loopboot\shimx64.efi' "$nv/entries" && [ "$(cat "$nv/order")" = 0000,0001 ] &&
+	[ ! -e "$nv/next" ] && grep -qx -- '-C -d /dev/sda -p 1 -L loopboot -l \\EFI\\loopboot\\shimx64.efi' "$nv/calls" &&
+	grep -qxF '0000|Windows Boot Manager|\EFI\Microsoft\Boot\bootmgfw.efi' "$nv/entries"
+tap $? "--esp: one entry \"loopboot\" for \\EFI\\loopboot\\shimx64.efi, created with -C, last in BootOrder; Windows' entry as it was (got: $out; $(cat "$nv/order"))"
+esp --next
+[ $rc = 0 ] && [ "$(wc -l <"$nv/entries")" = 2 ] && [ "$(cat "$nv/order")" = 0000,0001 ] && [ "$(cat "$nv/next")" = 0001 ]
+tap $? "--esp again, --next: the same entry (not a second one), BootNext set, BootOrder as it was (got: $out)"
+esp --first
+[ $rc = 0 ] && [ "$(cat "$nv/order")" = 0001,0000 ]
+tap $? "--esp --first: the entry first in BootOrder (got: $out)"
+esp --remove
+[ $rc = 0 ] && [ "$(cat "$nv/entries")" = '0000|Windows Boot Manager|\EFI\Microsoft\Boot\bootmgfw.efi' ] &&
+	[ "$(cat "$nv/order")" = 0000 ] && [ ! -e "$nv/next" ] && [ ! -e "$lb" ] && [ "$(esp_sum)" = "$before" ]
+tap $? "--esp --remove: the entry, BootNext and \\EFI\\loopboot\\ gone; ESP and NVRAM as before (got: $out)"
+
+esp_reset
+mkdir -p "$lb"
+echo theirs >"$lb/grubx64.efi"
+esp
+[ $rc = 1 ] && [ "$(cat "$lb/grubx64.efi")" = theirs ] && [ ! -e "$nv/calls" ] &&
+	printf '%s\n' "$out" | grep -q 'not made by loopboot-mkmedia'
+tap $? "--esp: a \\EFI\\loopboot\\ it did not make is left alone, nothing done (got: $out)"
+esp --remove
+[ $rc = 0 ] && [ "$(cat "$lb/grubx64.efi")" = theirs ] && printf '%s\n' "$out" | grep -q 'left alone'
+tap $? "--esp --remove: a \\EFI\\loopboot\\ it did not make is left alone (got: $out)"
+
+esp_reset
+echo 4096 >"$work/df-avail"
+before=$(esp_sum)
+esp
+[ $rc = 1 ] && [ ! -e "$lb" ] && [ ! -e "$nv/calls" ] && [ "$(esp_sum)" = "$before" ] &&
+	printf '%s\n' "$out" | grep -q 'MiB free.*needed'
+tap $? "--esp on a full ESP: refused before writing anything (got: $out)"
+
+esp_reset
+echo "/dev/sda2 ntfs3" >"$work/mounted"
+esp
+[ $rc = 1 ] && [ ! -e "$lb" ] && printf '%s\n' "$out" | grep -q 'not the FAT of an EFI System Partition'
+tap $? "--esp on a partition that is not FAT: refused (got: $out)"
+esp_reset
+echo ebd0a0a2-b9e5-4433-87c0-68b6b72699c7 >"$work/parttype"
+esp
+[ $rc = 1 ] && [ ! -e "$lb" ] && printf '%s\n' "$out" | grep -q 'not an EFI System Partition'
+tap $? "--esp on a FAT partition of another type: refused (got: $out)"
+esp_reset
+: >"$work/mounted"
+esp
+[ $rc = 1 ] && printf '%s\n' "$out" | grep -q 'no partition mounted there; mount the EFI System Partition'
+tap $? "--esp with nothing mounted at the directory: says how to mount it (got: $out)"
+reset
+esp_reset
+esp
+[ $rc = 1 ] && [ ! -e "$lb" ] && printf '%s\n' "$out" | grep -q 'apt install shim-signed grub-efi-amd64-signed'
+tap $? "--esp without the signed chain: refused, names the packages (got: $out)"
+mkmedia '' --iso "$work/out.iso" --first
+[ $rc = 2 ]
+tap $? "--first without --esp: usage error"
+mkmedia '' --esp --remove --next
+[ $rc = 2 ]
+tap $? "--remove --next: usage error"
 
 # --- PXE ---------------------------------------------------------------------------------
 reset
