@@ -151,6 +151,7 @@ for name in uefi bios-updated secureboot; do
 	case $name in
 	secureboot)
 		expect_log 'secureboot|Secure Boot|shim|GNU GRUB' "shim and GRUB started"
+		expect_log 'prohibited by secure boot policy' "GRUB refuses to load its ntfs module under Secure Boot"
 		expect_log "loopboot: no partition UUID=$uuid; Secure Boot on" \
 			"signed GRUB cannot read the NTFS partition: loopboot's message"
 		expect_no_log 'Linux version' "no kernel started"
