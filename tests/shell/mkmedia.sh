@@ -366,11 +366,13 @@ esp_reset
 before=$(esp_sum)
 esp
 lb=$espd/EFI/loopboot
-[ $rc = 0 ] && for f in shimx64.efi grubx64.efi mmx64.efi grub.cfg vmlinuz initrd.img loopboot.txt; do
+[ $rc = 0 ] && for f in shimx64.efi grubx64.efi mmx64.efi grub.cfg vmlinuz initrd.img loopboot.txt BOOTX64.CSV; do
 	[ -s "$lb/$f" ] || false
 done && [ "$(cat "$lb/shimx64.efi")" = shimx64-signed ] && [ "$(cat "$lb/grubx64.efi")" = gcd-signed ] &&
 	[ ! -e "$lb/fbx64.efi" ] && [ "$(esp_sum)" = "$before" ]
-tap $? "--esp: shim, signed GRUB, MokManager, menu, kernel, initramfs in \\EFI\\loopboot\\; the ESP's other files unchanged (got: $out)"
+tap $? "--esp: shim, signed GRUB, MokManager, menu, kernel, initramfs, BOOTX64.CSV in \\EFI\\loopboot\\; the ESP's other files unchanged (got: $out)"
+iconv -f UTF-16LE -t UTF-8 "$lb/BOOTX64.CSV" | grep -qx 'shimx64.efi,loopboot,,This is the boot entry for loopboot'
+tap $? "--esp: BOOTX64.CSV in UTF-16 as Debian's, for shim's fallback"
 grep -qxF 'set lb_dir="$cmdpath"' "$lb/grub.cfg" && grep -qxF 'export lb_dir' "$lb/grub.cfg" &&
 	[ "$(grep -c "^	*linux \$lb_dir/vmlinuz 'root=UUID=5FEE2DCE542A5FBE'" "$lb/grub.cfg")" = 6 ] &&
 	[ "$(grep -c '^	*initrd \$lb_dir/initrd.img$' "$lb/grub.cfg")" = 6 ]
