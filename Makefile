@@ -163,6 +163,7 @@ check: deps
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
 		tests/system/shutdown.sh \
 		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh tests/boot/secureboot.sh tests/boot/mkmedia-follow.sh \
+		tests/boot/esp.sh \
 		tests/boot/cmdline-kernel.sh tests/system/run
 
 fuzz: $(FUZZ_BINS)

@@ -134,6 +134,10 @@ lb_qemu -t "${LB_BOOT_TIMEOUT:-300}" -s "file:$LB_WORK/serial.log" -nic none \
 	</dev/null >"$LB_WORK/qemu.log" 2>&1
 echo "# QEMU exit $? after $((SECONDS - t0)) s"
 log=$LB_WORK/serial.log
+# The firmware's variables now hold the entry (UTF-16: the NULs dropped).
+tr -d '\0' <"$LB_WORK/vars.fd" | grep -qaF 'loopboot' &&
+	tr -d '\0' <"$LB_WORK/vars.fd" | grep -qaF '\EFI\loopboot\shimx64.efi'
+tap $? "the firmware has a boot entry \"loopboot\" for \\EFI\\loopboot\\shimx64.efi (made from BOOTX64.CSV)"
 expect_log 'Debian in /My Linux/root.img' "GRUB read the menu in \\EFI\\loopboot\\"
 expect_log 'secureboot: Secure boot enabled' "the kernel says Secure Boot is on"
 expect_log '^LBTEST cmdline BOOT_IMAGE=\(hd[0-9]+,gpt1\)/EFI/loopboot/vmlinuz ' \
