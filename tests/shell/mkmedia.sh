@@ -228,6 +228,10 @@ tap $? "--follow, root=/dev/sda2: refused, GRUB cannot find it by that name (got
 mkmedia 'root=/dev/sda2 loop=/x rw' --follow --append 'root=UUID=AB loop=/l.img loopfstype=ntfs rw' --iso "$work/out.iso"
 [ $rc = 1 ] && printf '%s\n' "$out" | grep -q 'loopfstype=ntfs: GRUB cannot read it'
 tap $? "--follow, an image type GRUB cannot read: refused (got: $out)"
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --copy-kernel --kernel 6.12.9-amd64 --iso "$work/out.iso"
+[ $rc = 0 ] && grep -q 'loopboot/vmlinuz' "$work/iso-tree" && ! grep -q 'lb_root' "$work/grub.cfg"
+tap $? "--follow --copy-kernel: the last one wins, the kernel is on the media (got: $out)"
 mkmedia 'root=/dev/sda2 loop=/x rw' --follow --pxe "$work/pxe"
 [ $rc = 2 ]
 tap $? "--follow --pxe: usage error (PXE media carry the kernel)"
