@@ -514,3 +514,13 @@ echo 1 >"$work/mkmedia-rc"
 refresh 'LOOPBOOT_MKMEDIA_ISO=/srv/s.iso' 6.12.9-amd64
 [ $rc = 0 ] && printf '%s\n' "$out" | grep -q '/srv/s.iso: NOT made again; it still holds the previous kernel'
 tap $? "hook: a failure is reported loudly but does not fail update-initramfs (got: $out)"
+rm -f "$work/mkmedia-rc"
+mkdir -p "$work/hookesp/EFI"
+refresh 'LOOPBOOT_MKMEDIA_ESP='"$work/hookesp" 6.12.9-amd64
+[ $rc = 0 ] && [ ! -e "$work/calls" ] && printf '%s\n' "$out" | grep -q 'EFI/loopboot: not there'
+tap $? "hook, ESP set but never made there (or not mounted): nothing run, said why (got: $out)"
+mkdir -p "$work/hookesp/EFI/loopboot" && : >"$work/hookesp/EFI/loopboot/loopboot.txt"
+refresh 'LOOPBOOT_MKMEDIA_ISO=/srv/s.iso LOOPBOOT_MKMEDIA_ESP='"$work/hookesp" 6.12.9-amd64
+[ $rc = 0 ] && [ "$(sed -n 2p "$work/calls")" = "--vmlinuz|$work/boot/vmlinuz-6.12.9-amd64|--initrd|$work/boot/initrd.img-6.12.9-amd64|--esp|--esp-dir|$work/hookesp|" ] &&
+	[ "$(sed -n 1p "$work/calls")" = "--vmlinuz|$work/boot/vmlinuz-6.12.9-amd64|--initrd|$work/boot/initrd.img-6.12.9-amd64|--iso|/srv/s.iso|" ]
+tap $? "hook: the ISO and the ESP's \\EFI\\loopboot\\ made again with the new kernel (got: $(cat "$work/calls" 2>&1))"
