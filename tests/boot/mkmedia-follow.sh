@@ -70,14 +70,15 @@ xorriso -indev "$LB_WORK/follow.iso" -find / -name 'vmlinuz*' 2>/dev/null >"$LB_
 tap $? "--follow: no kernel on the media ($(stat -c %s "$LB_WORK/follow.iso") bytes)"
 echo "# inputs ready after $((SECONDS - start)) s"
 
-boot() { # NAME SECONDS DISK QEMU_OPTIONS...
-	local name=$1 secs=$2 disk=$3 dir=$LB_WORK/$1 t0=$SECONDS
-	shift 3
+# UNTIL: a regex of the serial log that ends the boot early (a stop in GRUB).
+boot() { # NAME SECONDS UNTIL DISK QEMU_OPTIONS...
+	local name=$1 secs=$2 until=$3 disk=$4 dir=$LB_WORK/$1 t0=$SECONDS
+	shift 4
 	mkdir -p "$dir"
 	cp --sparse=always "$disk" "$dir/disk.img"
 	# A boot index for the disk too: OVMF connects only the devices in the
 	# boot order, and GRUB must see the disk to find the partition.
-	lb_qemu -t "$secs" -s "file:$dir/serial.log" -nic none \
+	lb_qemu_until "$dir/serial.log" "$until" -t "$secs" -s "file:$dir/serial.log" -nic none \
 		-drive "file=$dir/disk.img,format=raw,if=none,id=hd" -device virtio-blk-pci,drive=hd,bootindex=1 \
 		"$@" </dev/null >"$dir/qemu.log" 2>&1
 	echo "$? $((SECONDS - t0))" >"$dir/result"
@@ -88,14 +89,15 @@ stick=(-device qemu-xhci -drive "file=$LB_WORK/follow.iso,format=raw,if=none,id=
 boot_uefi() {
 	mkdir -p "$LB_WORK/uefi"
 	cp "$OVMF/OVMF_VARS_4M.fd" "$LB_WORK/uefi/vars.fd"
-	boot uefi "${LB_BOOT_TIMEOUT:-300}" "$LB_WORK/disk.img" -machine q35 \
+	boot uefi "${LB_BOOT_TIMEOUT:-300}" '^$.' "$LB_WORK/disk.img" -machine q35 \
 		-drive "if=pflash,format=raw,readonly=on,file=$OVMF/OVMF_CODE_4M.fd" \
 		-drive "if=pflash,format=raw,file=$LB_WORK/uefi/vars.fd" "${stick[@]}"
 }
 boot_secureboot() {
 	mkdir -p "$LB_WORK/secureboot"
 	cp "$OVMF/OVMF_VARS_4M.ms.fd" "$LB_WORK/secureboot/vars.fd"
-	boot secureboot "${LB_REFUSED_TIMEOUT:-60}" "$LB_WORK/disk.img" \
+	boot secureboot "${LB_REFUSED_TIMEOUT:-120}" 'you need to load the kernel first|Linux version' \
+		"$LB_WORK/disk.img" \
 		-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \
 		-global ICH9-LPC.disable_s3=1 \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF/OVMF_CODE_4M.secboot.fd" \
@@ -103,7 +105,7 @@ boot_secureboot() {
 }
 # After the "update": the links name 6.1 (the same disk otherwise).
 boot_bios_updated() {
-	boot bios-updated "${LB_BOOT_TIMEOUT:-300}" "$LB_WORK/disk-updated.img" \
+	boot bios-updated "${LB_BOOT_TIMEOUT:-300}" '^$.' "$LB_WORK/disk-updated.img" \
 		-drive "file=$LB_WORK/follow.iso,format=raw,if=none,id=iso,snapshot=on" \
 		-device virtio-blk-pci,drive=iso,bootindex=0
 }

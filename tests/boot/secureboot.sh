@@ -102,13 +102,14 @@ echo "# inputs ready after $((SECONDS - start)) s"
 # keep its variables out of the guest's reach.  Each boot: its own copy of
 # the variables (Microsoft's keys) and of the disk.  No network card: the
 # refused boot would otherwise go on to PXE.
-boot() { # NAME SECONDS QEMU_OPTIONS...
-	local name=$1 secs=$2 dir=$LB_WORK/$1 t0=$SECONDS
-	shift 2
+# UNTIL: a regex of the serial log that ends the boot early (a refusal).
+boot() { # NAME SECONDS UNTIL QEMU_OPTIONS...
+	local name=$1 secs=$2 until=$3 dir=$LB_WORK/$1 t0=$SECONDS
+	shift 3
 	mkdir -p "$dir"
 	cp --sparse=always "$LB_WORK/disk.img" "$dir/disk.img"
 	cp "$OVMF_VARS" "$dir/vars.fd"
-	lb_qemu -t "$secs" -s "file:$dir/serial.log" \
+	lb_qemu_until "$dir/serial.log" "$until" -t "$secs" -s "file:$dir/serial.log" \
 		-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \
 		-global ICH9-LPC.disable_s3=1 -nic none \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
@@ -122,17 +123,18 @@ cd_of() { # ISO: the ISO as a CD
 }
 boot_sb_cd() {
 	# shellcheck disable=SC2046 # words
-	boot sb-cd "${LB_BOOT_TIMEOUT:-300}" $(cd_of "$LB_WORK/signed.iso")
+	boot sb-cd "${LB_BOOT_TIMEOUT:-300}" '^$.' $(cd_of "$LB_WORK/signed.iso")
 }
 boot_sb_stick() {
-	boot sb-stick "${LB_BOOT_TIMEOUT:-300}" -device qemu-xhci \
+	boot sb-stick "${LB_BOOT_TIMEOUT:-300}" '^$.' -device qemu-xhci \
 		-drive "file=$LB_WORK/signed.iso,format=raw,if=none,id=stick,snapshot=on" \
 		-device usb-storage,drive=stick,bootindex=0
 }
 # The control: nothing to wait for once the firmware has refused it.
 boot_sb_unsigned() {
 	# shellcheck disable=SC2046 # words
-	boot sb-unsigned "${LB_REFUSED_TIMEOUT:-60}" $(cd_of "$LB_WORK/unsigned.iso")
+	boot sb-unsigned "${LB_REFUSED_TIMEOUT:-120}" 'No bootable option|Linux version' \
+		$(cd_of "$LB_WORK/unsigned.iso")
 }
 names=(sb-cd sb-stick sb-unsigned)
 for name in "${names[@]}"; do
