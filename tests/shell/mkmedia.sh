@@ -401,6 +401,12 @@ esp --remove
 tap $? "--esp --remove: the entry, BootNext and \\EFI\\loopboot\\ gone; ESP and NVRAM as before (got: $out)"
 
 esp_reset
+: >"$nv/order"
+esp --first
+[ $rc = 0 ] && [ "$(cat "$nv/order")" = 0001 ]
+tap $? "--esp --first with no BootOrder yet: the entry alone (got: $out; $(cat "$nv/order"))"
+
+esp_reset
 mkdir -p "$lb"
 echo theirs >"$lb/grubx64.efi"
 esp
