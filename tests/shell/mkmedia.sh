@@ -448,6 +448,9 @@ tap $? "--esp without the signed chain: refused, names the packages (got: $out)"
 mkmedia '' --iso "$work/out.iso" --first
 [ $rc = 2 ]
 tap $? "--first without --esp: usage error"
+mkmedia 'root=UUID=AB loop=/x rw' --esp --follow
+[ $rc = 2 ]
+tap $? "--esp --follow: usage error (GRUB on the ESP would need NTFS, refused under Secure Boot)"
 mkmedia '' --esp --remove --next
 [ $rc = 2 ]
 tap $? "--remove --next: usage error"
