@@ -165,7 +165,8 @@ check: deps
 		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
 		tests/system/shutdown.sh "tests/release/prepare bookworm trixie" \
-		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh \
+		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh tests/boot/secureboot.sh \
+		tests/boot/mkmedia-follow.sh tests/boot/esp.sh \
 		tests/boot/cmdline-kernel.sh tests/system/run
 
 fuzz: $(FUZZ_BINS)

@@ -22,12 +22,19 @@ LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/boot-mkmedia}
 . "$(dirname "$0")/../lib/qemu.sh"
 
 # The installed tool, as a user has it; the source tree's before the
-# package installs it.
-mkmedia=/usr/sbin/loopboot-mkmedia
+# package installs it (LB_MKMEDIA chooses).
+mkmedia=${LB_MKMEDIA:-/usr/sbin/loopboot-mkmedia}
 if [ ! -x "$mkmedia" ]; then
 	mkmedia=$LB_TOP/helpers/loopboot-mkmedia
-	echo "# loopboot-mkmedia is not installed: testing $mkmedia"
 fi
+case $mkmedia in
+"$LB_TOP"/*)
+	echo "# testing the source tree's $mkmedia"
+	export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
+	[ -x "$LB_TOP/build/bin/cmdline-get" ] || make -C "$LB_TOP" -s build/bin/cmdline-get
+	PATH=$LB_TOP/build/bin:$PATH
+	;;
+esac
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 for f in "$OVMF_CODE" "$OVMF_VARS"; do
@@ -41,10 +48,12 @@ start=$SECONDS
 
 # --- inputs: initramfs (installed package's files), disk, media ------------------
 # tests/boot/run, just before in make check, built the same initramfs the
-# same way (lb_initrd): reuse it when it is newer than the installed package.
+# same way (lb_initrd): reuse it when it is newer than the package installed
+# in the kernel's release tree.
 ran=$LB_TOP/build/boot/initrd-$kver.img
-if [ -s "$ran" ] && [ "$ran" -nt /var/lib/dpkg/info/loopboot.list ] &&
-	[ "$ran" -nt /etc/initramfs-tools/initramfs.conf ]; then
+troot=$(lb_kernel_root "$kver")
+if [ -s "$ran" ] && [ "$ran" -nt "$troot/var/lib/dpkg/info/loopboot.list" ] &&
+	[ "$ran" -nt "$troot/etc/initramfs-tools/initramfs.conf" ]; then
 	cp "$ran" "$LB_WORK/initrd-$kver.img"
 	echo "# reusing $ran"
 fi
@@ -127,10 +136,10 @@ boot_pxelinux() {
 	boot pxelinux -netdev "user,id=n0,tftp=$LB_WORK/tftp,bootfile=pxelinux.0" \
 		-device e1000,netdev=n0 -boot n
 }
-# Two at a time, longest first.
-names=(uefi uefi-stick ipxe-uefi bios ipxe pxelinux)
+# Two at a time (LB_JOBS), longest first; LB_BOOTS: only these.
+read -ra names <<<"${LB_BOOTS:-uefi uefi-stick ipxe-uefi bios ipxe pxelinux}"
 for name in "${names[@]}"; do
-	[ "$(jobs -rp | wc -l)" -lt 2 ] || wait -n
+	[ "$(jobs -rp | wc -l)" -lt "${LB_JOBS:-2}" ] || wait -n
 	"boot_${name//-/_}" &
 done
 wait

@@ -161,3 +161,25 @@ lb_boot_console() {
 	exec 7>&-
 	rm -f "$fifo"
 }
+
+# lb_qemu_until LOG REGEX [LB_QEMU_ARGUMENTS...]: lb_qemu (its -s should be
+# file:LOG), ended two seconds after LOG first matches REGEX (grep -E): for
+# boots meant to stop, e.g. refused by the firmware, which would otherwise
+# wait for the timeout.  0 when REGEX matched, else lb_qemu's status.
+lb_qemu_until() {
+	local log=$1 regex=$2 pid
+	shift 2
+	lb_qemu "$@" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if grep -Eaq -- "$regex" "$log" 2>/dev/null; then
+			sleep 2
+			# The subshell's child is timeout, which passes it on to QEMU.
+			pkill -TERM -P "$pid" 2>/dev/null
+			wait "$pid"
+			return 0
+		fi
+		sleep 1
+	done
+	wait "$pid"
+}

@@ -26,13 +26,21 @@ stub() { # NAME BODY
 }
 stub blkid 'cat '"$work"'/uuid 2>/dev/null'
 stub lsinitramfs 'cat '"$work"'/initrd-list 2>/dev/null'
-# grub-mkrescue: keeps the grub.cfg it was given and writes the -o file.
-stub grub-mkrescue '[ -e '"$work"'/grub-fail ] && { echo "xorriso : FAILURE : no space" >&2; exit 5; }
-out=; [ "$1" = -o ] && out=$2; cp "$3/boot/grub/grub.cfg" '"$work"'/grub.cfg &&
-ls -R "$3" >'"$work"'/iso-tree && echo ISO >"$out"'
-stub xorriso ':'
-stub mformat ':'
-mkdir -p "$work/grub/i386-pc" "$work/grub/x86_64-efi" "$work/boot"
+# xorriso: keeps the grub.cfg and the list of files of the tree it was
+# given (the last argument) and writes the -o file; mcopy: the list of the
+# UEFI image's files.
+stub xorriso '[ -e '"$work"'/grub-fail ] && { echo "xorriso : FAILURE : no space" >&2; exit 5; }
+out=; while [ $# -gt 1 ]; do [ "$1" = -o ] && out=$2; shift; done
+cp "$1/boot/grub/grub.cfg" '"$work"'/grub.cfg && (cd "$1" && find .) >'"$work"'/iso-tree &&
+cat "$1/.disk/info" >'"$work"'/disk-info && echo ISO >"$out"'
+stub mcopy 'rm -rf '"$work"'/efi-copy && cp -r "$4" '"$work"'/efi-copy'
+# mformat, grub-mkimage: make their output file (-i, -o) empty.
+stub mformat 'while [ $# -gt 1 ]; do [ "$1" = -i ] && : >"$2"; shift; done'
+stub grub-mkimage 'while [ $# -gt 1 ]; do [ "$1" = -o ] && : >"$2"; shift; done'
+mkdir -p "$work/grub/i386-pc" "$work/grub/x86_64-efi/monolithic" "$work/boot" "$work/shim" \
+	"$work/grub-signed"
+echo unsigned-gcd >"$work/grub/x86_64-efi/monolithic/gcdx64.efi"
+echo mod >"$work/grub/x86_64-efi/ntfs.mod"
 echo kernel >"$work/boot/vmlinuz-6.12.9-amd64"
 echo initrd >"$work/boot/initrd.img-6.12.9-amd64"
 
@@ -47,7 +55,15 @@ LOOPBOOT_LOOP_DEV='/dev/loop0'
 LOOPBOOT_LOOP_FILE='/My Linux/root.img'
 LOOPBOOT_IMAGE_TYPE='ext4'
 EOF
-	rm -rf "$work/out.iso" "$work/grub.cfg" "$work/pxe"
+	rm -rf "$work/out.iso" "$work/grub.cfg" "$work/pxe" "$work/efi-copy" "$work"/shim/* \
+		"$work"/grub-signed/*
+}
+# The signed boot chain, as shim-signed and grub-efi-amd64-signed install it.
+signed_chain() {
+	for f in shimx64 mmx64 fbx64; do
+		echo "$f-signed" >"$work/shim/$f.efi.signed"
+	done
+	echo gcd-signed >"$work/grub-signed/gcdx64.efi.signed"
 }
 # mkmedia KERNEL_LINE ARGS...: the tool on a system booted with KERNEL_LINE;
 # output (stdout and stderr) in $out, status in $rc.
@@ -56,7 +72,8 @@ mkmedia() {
 	shift
 	out=$(PATH=$bin:$PATH LOOPBOOT_STATE=$work/state LOOPBOOT_CMDLINE=$work/cmdline \
 		LOOPBOOT_BOOT_DIR=$work/boot LOOPBOOT_GRUB_LIB=$work/grub \
-		sh "$tool" "$@" 2>&1)
+		LOOPBOOT_SHIM_DIR=$work/shim LOOPBOOT_GRUB_SIGNED_DIR=$work/grub-signed \
+		LOOPBOOT_SYSFS=$work/sys sh "$tool" "$@" 2>&1)
 	rc=$?
 }
 # The value the kernel would read for NAME from kernel line $1.
@@ -140,7 +157,7 @@ tap $? "a line the kernel would cut is refused (got: $out)"
 reset
 mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
 [ $rc = 0 ] && [ "$(cat "$work/out.iso")" = ISO ]
-tap $? "--iso: grub-mkrescue makes FILE (got: $out)"
+tap $? "--iso: xorriso makes FILE (got: $out)"
 grep -q "^	linux /loopboot/vmlinuz 'root=UUID=5FEE2DCE542A5FBE' 'loop=/My Linux/root.img' 'rw'$" "$work/grub.cfg"
 tap $? "--iso: GRUB gets the spaced path as one word (single quotes)"
 [ "$(grep -c '^	linux ' "$work/grub.cfg")" = 3 ] && grep -q "'rw' 'loopboot.ro'$" "$work/grub.cfg" &&
@@ -152,6 +169,75 @@ grep -q "^submenu 'On the serial console ttyS0, 115200 baud'" "$work/grub.cfg" &
 tap $? "--iso: the same three on the serial console, in a submenu; the menu on the serial port too"
 grep -q 'vmlinuz' "$work/iso-tree" && grep -q 'initrd.img' "$work/iso-tree"
 tap $? "--iso: the kernel and initramfs are on the image"
+grep -qx './.disk/info' "$work/iso-tree" && grep -q 'loopboot' "$work/disk-info" &&
+	grep -qx './boot/grub/efi.img' "$work/iso-tree" && grep -qx './boot/grub/i386-pc/eltorito.img' "$work/iso-tree"
+tap $? "--iso: /.disk/info (UEFI GRUB finds the medium by it), the UEFI and the BIOS boot images"
+[ "$(cat "$work/efi-copy/boot/bootx64.efi")" = unsigned-gcd ] && [ ! -e "$work/efi-copy/boot/grubx64.efi" ] &&
+	printf '%s\n' "$out" | grep -q 'unsigned GRUB, which starts only with Secure Boot off.*apt install shim-signed grub-efi-amd64-signed' &&
+	! printf '%s\n' "$out" | grep -q 'not signed'
+tap $? "--iso without shim-signed: unsigned GRUB as bootx64.efi, a warning naming the packages (got: $out)"
+
+reset
+signed_chain
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
+[ $rc = 0 ] && [ "$(cat "$work/efi-copy/boot/bootx64.efi")" = shimx64-signed ] &&
+	[ "$(cat "$work/efi-copy/boot/grubx64.efi")" = gcd-signed ] &&
+	[ "$(cat "$work/efi-copy/boot/mmx64.efi")" = mmx64-signed ] && [ ! -e "$work/efi-copy/boot/fbx64.efi" ] &&
+	printf '%s\n' "$out" | grep -q 'Secure Boot: shim, GRUB signed by Debian'
+tap $? "--iso with shim-signed and grub-efi-amd64-signed: shim, signed CD GRUB, MokManager, no fallback (got: $out)"
+printf '%s\n' "$out" | grep -q 'vmlinuz-6.12.9-amd64: not signed: with Secure Boot on, GRUB refuses'
+tap $? "--iso, signed chain, unsigned kernel: warned (got: $out)"
+# A PE image with a certificate table (data directory 4) of 8 bytes.
+pe=$work/boot/vmlinuz-6.12.10-amd64
+head -c 512 /dev/zero >"$pe"
+printf 'MZ' | dd of="$pe" conv=notrunc status=none
+printf '\100' | dd of="$pe" bs=1 seek=60 conv=notrunc status=none
+printf 'PE\0\0' | dd of="$pe" bs=1 seek=64 conv=notrunc status=none
+printf '\013\002' | dd of="$pe" bs=1 seek=88 conv=notrunc status=none
+printf '\010' | dd of="$pe" bs=1 seek=236 conv=notrunc status=none
+cp "$work/boot/initrd.img-6.12.9-amd64" "$work/boot/initrd.img-6.12.10-amd64"
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.10-amd64 --iso "$work/out.iso"
+[ $rc = 0 ] && ! printf '%s\n' "$out" | grep -q 'not signed'
+tap $? "--iso, signed chain, a kernel with a signature: no warning (got: $out)"
+rm -f "$pe" "$work/boot/initrd.img-6.12.10-amd64"
+
+# --- --follow: GRUB only, the kernel from inside the image ------------------------------------
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --iso "$work/out.iso"
+[ $rc = 0 ] && ! grep -q 'loopboot/vmlinuz\|loopboot/initrd' "$work/iso-tree" &&
+	grep -qx 'if search --no-floppy --set=lb_host --fs-uuid 5FEE2DCE542A5FBE; then' "$work/grub.cfg" &&
+	grep -qxF '	loopback lb_root "($lb_host)/My Linux/root.img"' "$work/grub.cfg" &&
+	grep -qxF 'insmod ntfs' "$work/grub.cfg" && grep -qxF 'export lb_kernel lb_initrd' "$work/grub.cfg" &&
+	[ "$(grep -c "^	*linux (lb_root)\$lb_kernel 'root=UUID=5FEE2DCE542A5FBE' 'loop=/My Linux/root.img' 'rw'" "$work/grub.cfg")" = 6 ] &&
+	[ "$(grep -c '^	*initrd (lb_root)\$lb_initrd$' "$work/grub.cfg")" = 6 ] &&
+	grep -q 'x86_64-efi/ntfs.mod' "$work/iso-tree" &&
+	printf '%s\n' "$out" | grep -q 'not NTFS or exFAT'
+tap $? "--follow: no kernel on the image; GRUB searches the UUID, loopbacks the file, loads its kernel; ntfs.mod on it; the Secure Boot warning (got: $out)"
+if command -v grub-script-check >/dev/null; then
+	grub-script-check "$work/grub.cfg"
+	tap $? "--follow: grub-script-check accepts grub.cfg"
+fi
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --append 'root=LABEL=Windows loop=/l.img rw' --iso "$work/out.iso"
+[ $rc = 0 ] && grep -qx 'if search --no-floppy --set=lb_host --label Windows; then' "$work/grub.cfg"
+tap $? "--follow, root=LABEL=: GRUB searches the label (got: $out)"
+rm -f "$work/out.iso"
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --append 'root=/dev/sda2 loop=/l.img rw' --iso "$work/out.iso"
+[ $rc = 1 ] && [ ! -e "$work/out.iso" ] && printf '%s\n' "$out" | grep -q 'by root=UUID= or root=LABEL='
+tap $? "--follow, root=/dev/sda2: refused, GRUB cannot find it by that name (got: $out)"
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --append 'root=UUID=AB loop=/l.img loopfstype=ntfs rw' --iso "$work/out.iso"
+[ $rc = 1 ] && printf '%s\n' "$out" | grep -q 'loopfstype=ntfs: GRUB cannot read it'
+tap $? "--follow, an image type GRUB cannot read: refused (got: $out)"
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --copy-kernel --kernel 6.12.9-amd64 --iso "$work/out.iso"
+[ $rc = 0 ] && grep -q 'loopboot/vmlinuz' "$work/iso-tree" && ! grep -q 'lb_root' "$work/grub.cfg"
+tap $? "--follow --copy-kernel: the last one wins, the kernel is on the media (got: $out)"
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --pxe "$work/pxe"
+[ $rc = 2 ]
+tap $? "--follow --pxe: usage error (PXE media carry the kernel)"
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --kernel 6.12.9-amd64 --iso "$work/out.iso"
+[ $rc = 2 ]
+tap $? "--follow --kernel: usage error"
 if command -v grub-script-check >/dev/null; then
 	grub-script-check "$work/grub.cfg"
 	tap $? "--iso: grub-script-check accepts grub.cfg"
@@ -183,8 +269,8 @@ touch "$work/grub-fail"
 mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
 rm -f "$work/grub-fail"
 [ $rc = 1 ] && [ "$(cat "$work/out.iso")" = OLD ] && ! ls "$work"/out.iso.tmp* >/dev/null 2>&1 &&
-	printf '%s\n' "$out" | grep -q 'no space' && printf '%s\n' "$out" | grep -q 'out.iso: grub-mkrescue failed'
-tap $? "grub-mkrescue failing: its message shown, the old image left as it was, nothing half-written (got: $out)"
+	printf '%s\n' "$out" | grep -q 'no space' && printf '%s\n' "$out" | grep -q 'out.iso: xorriso failed'
+tap $? "xorriso failing: its message shown, the old image left as it was, nothing half-written (got: $out)"
 
 reset
 printf 'scripts/local-premount/cryptroot\n' >"$work/initrd-list"
@@ -202,10 +288,10 @@ tap $? "--kernel of a kernel not installed: the file is named (got: $out)"
 sys=$work/sys
 mkdir -p "$sys"
 ln -s /usr/local/bin/* /usr/bin/* /usr/sbin/* /bin/* /sbin/* "$sys/" 2>/dev/null
-rm -f "$sys/grub-mkrescue" "$sys/xorriso" "$sys/mformat"
+rm -f "$sys/grub-mkimage" "$sys/xorriso" "$sys/mformat" "$sys/mcopy"
 missing() { # TOOL PACKAGE
-	rm -f "$bin/grub-mkrescue" "$bin/xorriso" "$bin/mformat"
-	for t in grub-mkrescue xorriso mformat; do
+	rm -f "$bin/grub-mkimage" "$bin/xorriso" "$bin/mformat" "$bin/mcopy"
+	for t in grub-mkimage xorriso mformat mcopy; do
 		[ "$t" = "$1" ] || stub "$t" ':'
 	done
 	printf '%s\n' "root=/dev/sda2 loop=/x rw" >"$work/cmdline"
@@ -217,17 +303,157 @@ missing() { # TOOL PACKAGE
 	tap $? "no $1: the message names the package $2 (got: $out)"
 }
 reset
-missing grub-mkrescue grub-common
+missing grub-mkimage grub-common
 missing xorriso xorriso
 missing mformat mtools
-for platform in i386-pc:grub-pc-bin x86_64-efi:grub-efi-amd64-bin; do
+missing mcopy mtools
+for platform in i386-pc:grub-pc-bin x86_64-efi:grub-efi-amd64-signed; do
 	reset
 	mv "$work/grub/${platform%%:*}" "$work/grub/gone"
 	mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
 	mv "$work/grub/gone" "$work/grub/${platform%%:*}"
-	[ $rc = 1 ] && [ ! -e "$work/out.iso" ] && printf '%s\n' "$out" | grep -q "install the package ${platform#*:}"
+	[ $rc = 1 ] && [ ! -e "$work/out.iso" ] && printf '%s\n' "$out" | grep -q "install the package.*${platform#*:}"
 	tap $? "no GRUB ${platform%%:*} files: refused rather than a half-bootable image, names ${platform#*:} (got: $out)"
 done
+
+# --- --esp: \EFI\loopboot\ and a firmware entry ---------------------------------------------
+# A stand-in ESP (a directory "mounted" per the findmnt and lsblk stubs)
+# with Windows' files, and a stand-in NVRAM (efibootmgr's stub keeps the
+# entries, BootOrder and BootNext in files; -v lists device paths).
+espd=$work/espdir
+nv=$work/nvram
+esp_reset() {
+	rm -rf "$espd" "$nv" "$work/df-avail"
+	mkdir -p "$espd/EFI/Microsoft/Boot" "$espd/EFI/Boot" "$nv" "$work/sys/class/block/sda1"
+	echo bootmgfw >"$espd/EFI/Microsoft/Boot/bootmgfw.efi"
+	echo bcd >"$espd/EFI/Microsoft/Boot/BCD"
+	echo fallback >"$espd/EFI/Boot/bootx64.efi"
+	echo 1 >"$work/sys/class/block/sda1/partition"
+	printf '0000|Windows Boot Manager|\\EFI\\Microsoft\\Boot\\bootmgfw.efi\n' >"$nv/entries"
+	echo 0000 >"$nv/order"
+	echo "/dev/sda1 vfat" >"$work/mounted"
+	echo c12a7328-f81f-11d2-ba4b-00a0c93ec93b >"$work/parttype"
+}
+stub findmnt 'read -r src fs <'"$work"'/mounted 2>/dev/null || exit 1
+case "$*" in *SOURCE*) echo "$src" ;; *FSTYPE*) echo "$fs" ;; esac'
+stub lsblk 'case "$*" in *PARTTYPE*) cat '"$work"'/parttype ;; *PKNAME*) echo sda ;; esac'
+stub df '[ -e '"$work"'/df-avail ] || exec /bin/df "$@"; echo Avail; cat '"$work"'/df-avail'
+stub efibootmgr 'nv='"$work"'/nvram; echo "$*" >>$nv/calls
+case $1 in
+-v | "")
+	[ -s $nv/next ] && echo "BootNext: $(cat $nv/next)"
+	echo "BootOrder: $(cat $nv/order)"
+	while IFS="|" read -r n l p; do
+		if [ "$1" = -v ]; then printf "Boot%s* %s\tHD(1,GPT,0000,0x800,0x32000)/File(%s)\n" "$n" "$l" "$p"
+		else printf "Boot%s* %s\n" "$n" "$l"; fi
+	done <$nv/entries ;;
+-C)
+	shift; while [ $# -gt 0 ]; do case $1 in -L) l=$2 ;; -l) p=$2 ;; -d) d=$2 ;; -p) pn=$2 ;; esac; shift 2; done
+	[ "$d $pn" = "/dev/sda 1" ] || exit 3
+	n=$(printf "%04X" $(($(wc -l <$nv/entries))))
+	echo "$n|$l|$p" >>$nv/entries ;;
+-o) echo "$2" >$nv/order ;;
+-n) echo "$2" >$nv/next ;;
+-N) rm -f $nv/next ;;
+-b) [ "$3" = -B ] || exit 4
+	grep -v "^$2|" $nv/entries >$nv/e; mv $nv/e $nv/entries
+	tr , "\n" <$nv/order | grep -vx "$2" | paste -sd, >$nv/o; mv $nv/o $nv/order ;;
+*) exit 5 ;;
+esac'
+esp_sum() { (cd "$espd" && find . -path ./EFI/loopboot -prune -o -type f -print0 | sort -z | xargs -0 sha256sum); }
+esp() { # ARGS...: the tool with --esp on the stand-ins
+	mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --esp --esp-dir "$espd" "$@"
+}
+reset
+signed_chain
+esp_reset
+before=$(esp_sum)
+esp
+lb=$espd/EFI/loopboot
+[ $rc = 0 ] && for f in shimx64.efi grubx64.efi mmx64.efi grub.cfg vmlinuz initrd.img loopboot.txt BOOTX64.CSV; do
+	[ -s "$lb/$f" ] || false
+done && [ "$(cat "$lb/shimx64.efi")" = shimx64-signed ] && [ "$(cat "$lb/grubx64.efi")" = gcd-signed ] &&
+	[ ! -e "$lb/fbx64.efi" ] && [ "$(esp_sum)" = "$before" ]
+tap $? "--esp: shim, signed GRUB, MokManager, menu, kernel, initramfs, BOOTX64.CSV in \\EFI\\loopboot\\; the ESP's other files unchanged (got: $out)"
+iconv -f UTF-16LE -t UTF-8 "$lb/BOOTX64.CSV" | grep -qx 'shimx64.efi,loopboot,,This is the boot entry for loopboot'
+tap $? "--esp: BOOTX64.CSV in UTF-16 as Debian's, for shim's fallback"
+grep -qxF 'set lb_dir="$cmdpath"' "$lb/grub.cfg" && grep -qxF 'export lb_dir' "$lb/grub.cfg" &&
+	[ "$(grep -c "^	*linux \$lb_dir/vmlinuz 'root=UUID=5FEE2DCE542A5FBE'" "$lb/grub.cfg")" = 6 ] &&
+	[ "$(grep -c '^	*initrd \$lb_dir/initrd.img$' "$lb/grub.cfg")" = 6 ]
+tap $? "--esp: GRUB's menu loads the kernel and initramfs from beside GRUB (\$cmdpath)"
+if command -v grub-script-check >/dev/null; then
+	grub-script-check "$lb/grub.cfg"
+	tap $? "--esp: grub-script-check accepts grub.cfg"
+fi
+grep -qxF '0001|loopboot|\EFI\loopboot\shimx64.efi' "$nv/entries" && [ "$(cat "$nv/order")" = 0000,0001 ] &&
+	[ ! -e "$nv/next" ] && grep -qx -- '-C -d /dev/sda -p 1 -L loopboot -l \\EFI\\loopboot\\shimx64.efi' "$nv/calls" &&
+	grep -qxF '0000|Windows Boot Manager|\EFI\Microsoft\Boot\bootmgfw.efi' "$nv/entries"
+tap $? "--esp: one entry \"loopboot\" for \\EFI\\loopboot\\shimx64.efi, created with -C, last in BootOrder; Windows' entry as it was (got: $out; $(cat "$nv/order"))"
+esp --next
+[ $rc = 0 ] && [ "$(wc -l <"$nv/entries")" = 2 ] && [ "$(cat "$nv/order")" = 0000,0001 ] && [ "$(cat "$nv/next")" = 0001 ]
+tap $? "--esp again, --next: the same entry (not a second one), BootNext set, BootOrder as it was (got: $out)"
+esp --first
+[ $rc = 0 ] && [ "$(cat "$nv/order")" = 0001,0000 ]
+tap $? "--esp --first: the entry first in BootOrder (got: $out)"
+esp --remove
+[ $rc = 0 ] && [ "$(cat "$nv/entries")" = '0000|Windows Boot Manager|\EFI\Microsoft\Boot\bootmgfw.efi' ] &&
+	[ "$(cat "$nv/order")" = 0000 ] && [ ! -e "$nv/next" ] && [ ! -e "$lb" ] && [ "$(esp_sum)" = "$before" ]
+tap $? "--esp --remove: the entry, BootNext and \\EFI\\loopboot\\ gone; ESP and NVRAM as before (got: $out)"
+
+esp_reset
+: >"$nv/order"
+esp --first
+[ $rc = 0 ] && [ "$(cat "$nv/order")" = 0001 ]
+tap $? "--esp --first with no BootOrder yet: the entry alone (got: $out; $(cat "$nv/order"))"
+
+esp_reset
+mkdir -p "$lb"
+echo theirs >"$lb/grubx64.efi"
+esp
+[ $rc = 1 ] && [ "$(cat "$lb/grubx64.efi")" = theirs ] && [ ! -e "$nv/calls" ] &&
+	printf '%s\n' "$out" | grep -q 'not made by loopboot-mkmedia'
+tap $? "--esp: a \\EFI\\loopboot\\ it did not make is left alone, nothing done (got: $out)"
+esp --remove
+[ $rc = 0 ] && [ "$(cat "$lb/grubx64.efi")" = theirs ] && printf '%s\n' "$out" | grep -q 'left alone'
+tap $? "--esp --remove: a \\EFI\\loopboot\\ it did not make is left alone (got: $out)"
+
+esp_reset
+echo 4096 >"$work/df-avail"
+before=$(esp_sum)
+esp
+[ $rc = 1 ] && [ ! -e "$lb" ] && [ ! -e "$nv/calls" ] && [ "$(esp_sum)" = "$before" ] &&
+	printf '%s\n' "$out" | grep -q 'MiB free.*needed'
+tap $? "--esp on a full ESP: refused before writing anything (got: $out)"
+
+esp_reset
+echo "/dev/sda2 ntfs3" >"$work/mounted"
+esp
+[ $rc = 1 ] && [ ! -e "$lb" ] && printf '%s\n' "$out" | grep -q 'not the FAT of an EFI System Partition'
+tap $? "--esp on a partition that is not FAT: refused (got: $out)"
+esp_reset
+echo ebd0a0a2-b9e5-4433-87c0-68b6b72699c7 >"$work/parttype"
+esp
+[ $rc = 1 ] && [ ! -e "$lb" ] && printf '%s\n' "$out" | grep -q 'not an EFI System Partition'
+tap $? "--esp on a FAT partition of another type: refused (got: $out)"
+esp_reset
+: >"$work/mounted"
+esp
+[ $rc = 1 ] && printf '%s\n' "$out" | grep -q 'no partition mounted there; mount the EFI System Partition'
+tap $? "--esp with nothing mounted at the directory: says how to mount it (got: $out)"
+reset
+esp_reset
+esp
+[ $rc = 1 ] && [ ! -e "$lb" ] && printf '%s\n' "$out" | grep -q 'apt install shim-signed grub-efi-amd64-signed'
+tap $? "--esp without the signed chain: refused, names the packages (got: $out)"
+mkmedia '' --iso "$work/out.iso" --first
+[ $rc = 2 ]
+tap $? "--first without --esp: usage error"
+mkmedia 'root=UUID=AB loop=/x rw' --esp --follow
+[ $rc = 2 ]
+tap $? "--esp --follow: usage error (GRUB on the ESP would need NTFS, refused under Secure Boot)"
+mkmedia '' --esp --remove --next
+[ $rc = 2 ]
+tap $? "--remove --next: usage error"
 
 # --- PXE ---------------------------------------------------------------------------------
 reset
@@ -297,3 +523,13 @@ echo 1 >"$work/mkmedia-rc"
 refresh 'LOOPBOOT_MKMEDIA_ISO=/srv/s.iso' 6.12.9-amd64
 [ $rc = 0 ] && printf '%s\n' "$out" | grep -q '/srv/s.iso: NOT made again; it still holds the previous kernel'
 tap $? "hook: a failure is reported loudly but does not fail update-initramfs (got: $out)"
+rm -f "$work/mkmedia-rc"
+mkdir -p "$work/hookesp/EFI"
+refresh 'LOOPBOOT_MKMEDIA_ESP='"$work/hookesp" 6.12.9-amd64
+[ $rc = 0 ] && [ ! -e "$work/calls" ] && printf '%s\n' "$out" | grep -q 'EFI/loopboot: not there'
+tap $? "hook, ESP set but never made there (or not mounted): nothing run, said why (got: $out)"
+mkdir -p "$work/hookesp/EFI/loopboot" && : >"$work/hookesp/EFI/loopboot/loopboot.txt"
+refresh 'LOOPBOOT_MKMEDIA_ISO=/srv/s.iso LOOPBOOT_MKMEDIA_ESP='"$work/hookesp" 6.12.9-amd64
+[ $rc = 0 ] && [ "$(sed -n 2p "$work/calls")" = "--vmlinuz|$work/boot/vmlinuz-6.12.9-amd64|--initrd|$work/boot/initrd.img-6.12.9-amd64|--esp|--esp-dir|$work/hookesp|" ] &&
+	[ "$(sed -n 1p "$work/calls")" = "--vmlinuz|$work/boot/vmlinuz-6.12.9-amd64|--initrd|$work/boot/initrd.img-6.12.9-amd64|--iso|/srv/s.iso|" ]
+tap $? "hook: the ISO and the ESP's \\EFI\\loopboot\\ made again with the new kernel (got: $(cat "$work/calls" 2>&1))"
