@@ -114,6 +114,10 @@ install: all
 	done
 	install -m 0644 conf/loopboot $(DESTDIR)$(sysconfdir)/initramfs-tools/conf.d/loopboot
 	install -m 0755 helpers/loopboot-mkmedia $(DESTDIR)$(sbindir)/loopboot-mkmedia
+	for tool in loopboot-create loopboot-grow; do \
+		sed 's/@VERSION@/$(LOOPBOOT_VERSION)/' helpers/$$tool >$(DESTDIR)$(sbindir)/$$tool && \
+		chmod 0755 $(DESTDIR)$(sbindir)/$$tool || exit 1; \
+	done
 	install -d $(DESTDIR)$(sysconfdir)/loopboot \
 		$(DESTDIR)$(sysconfdir)/initramfs/post-update.d
 	install -m 0644 conf/loopboot-mkmedia $(DESTDIR)$(sysconfdir)/loopboot/mkmedia.conf
@@ -138,7 +142,7 @@ SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	scripts/local-bottom/loopboot scripts/panic/loopboot $(wildcard tests/*/*.sh) tests/run \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \
 	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh \
-	conf/loopboot-mkmedia
+	helpers/loopboot-create helpers/loopboot-grow conf/loopboot-mkmedia
 lint:
 	shellcheck -x $(SHELL_SCRIPTS)
 
