@@ -15,7 +15,7 @@ B=${B:-build}
 WORK=${LB_WORK:-$LB_TOP/build/create-refusals}
 export PATH=$LB_TOP/$B/bin:$LB_TOP/$B/tools:$PATH
 export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
-export LOOPBOOT_CREATE_RUN=$WORK/run
+export LOOPBOOT_CREATE_RUN=$WORK/run LOOPBOOT_CREATE_LOG=$WORK/log
 CREATE=$LB_TOP/helpers/loopboot-create
 
 if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/loop-control ] || ! command -v mkntfs >/dev/null; then

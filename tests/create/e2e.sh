@@ -1,0 +1,199 @@
+#!/bin/bash
+# loopboot-create end to end (issue 15): Debian 13 made by loopboot-create
+# in a file on the NTFS partition of a disk image (host mounted by
+# ntfs-3g on this machine), then booted under QEMU with its own kernel and
+# initramfs (Debian 13's kernel: ntfs3).  On the serial console the user
+# logs in with the password given; the test reads systemctl
+# is-system-running, /host, the DHCP address (QEMU's user network), runs
+# apt-get update against the mirror, grows the file online by 256 MiB
+# (loopboot-grow) and powers off.  Offline: the volume is clean, the file
+# holds exactly the new size, allocated, and e2fsck -fn finds the image
+# clean.
+#
+# Packages come from $LB_SYSTEM_CACHE/create-cache (filled on the first
+# run).  The loopboot package installed into the new system: LB_CREATE_DEB,
+# else ../loopboot_VERSION_ARCH.deb (made by tests/install-deb in make
+# check) when it has loopboot-grow, else one built here from this tree.
+#
+#   tests/create/e2e.sh
+set -u
+LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+export LB_WORK=${LB_WORK:-$LB_TOP/build/create-e2e}
+B=${B:-build}
+# shellcheck source=../lib/qemu.sh
+. "$LB_TOP/tests/lib/qemu.sh"
+# shellcheck source=../lib/tap.sh
+. "$LB_TOP/tests/lib/tap.sh"
+CACHE=${LB_SYSTEM_CACHE:-/var/cache/loopboot-tests}/create-cache
+MIRROR=${LB_MIRROR:-http://deb.debian.org/debian}
+FILE=/linux/debian.img
+PASSWORD='lb e2e pw'
+export PATH=$LB_TOP/$B/bin:$PATH
+export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
+export LOOPBOOT_CREATE_RUN=$LB_WORK/run LOOPBOOT_CREATE_LOG=$LB_WORK/log
+
+if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null || ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "ok 1 - loopboot-create end to end # SKIP not root, or no debootstrap or QEMU"
+	echo "1..1"
+	exit 0
+fi
+start=$(date +%s)
+rm -rf "$LB_WORK"
+mkdir -p "$LB_WORK/run" "$LB_WORK/mnt" "$CACHE"
+part=''
+cleanup() {
+	findmnt -rn "$LB_WORK/mnt" >/dev/null && umount "$LB_WORK/mnt"
+	[ -n "$part" ] && losetup -d "$part" 2>/dev/null
+	[ -n "${qemu-}" ] && kill "$qemu" 2>/dev/null
+	rm -f "$LB_WORK/disk.img" "$LB_WORK/console"
+}
+trap cleanup EXIT
+
+# --- the loopboot package for the new system -------------------------------
+version=$(dpkg-parsechangelog -l "$LB_TOP/debian/changelog" -S Version)
+arch=$(dpkg --print-architecture)
+deb=${LB_CREATE_DEB:-$LB_TOP/../loopboot_${version}_$arch.deb}
+if [ ! -f "$deb" ] || ! dpkg-deb -c "$deb" | grep -q 'usr/sbin/loopboot-grow$'; then
+	src=$LB_WORK/deb/loopboot-$version
+	mkdir -p "$src"
+	(cd "$LB_TOP" && git ls-files -z | xargs -0 cp --parents -t "$src") &&
+		(cd "$src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b >../build.log 2>&1) ||
+		lb_die "cannot build the package (see $LB_WORK/deb/build.log)"
+	deb=$LB_WORK/deb/loopboot_${version}_$arch.deb
+fi
+echo "# loopboot package: $deb"
+
+# --- the disk: MBR, one NTFS partition at 1 MiB ------------------------------
+disk=$LB_WORK/disk.img
+truncate -s $((6 * 1024 + 2))M "$disk"
+echo "start=2048, type=7" | sfdisk -q --label dos "$disk" >/dev/null || lb_die "sfdisk failed"
+part=$(losetup -f --show -o 1048576 --sizelimit $((6 * 1024 * 1048576)) "$disk")
+mkntfs -Q -F -p 2048 -H 255 -S 63 -L WINDOWS "$part" >/dev/null 2>&1 || lb_die "mkntfs failed"
+uuid=$(blkid -o value -s UUID "$part")
+
+# --- create ----------------------------------------------------------------------
+printf '%s\n' "$PASSWORD" >"$LB_WORK/pw"
+t0=$(date +%s)
+"$LB_TOP/helpers/loopboot-create" --host "$part" --file "$FILE" --size 3G --user alice \
+	--password-file "$LB_WORK/pw" --hostname lbcreate --mirror "$MIRROR" --cache "$CACHE" \
+	--deb "$deb" --host-driver ntfs-3g --yes </dev/null >"$LB_WORK/create.log" 2>&1
+tap $? "loopboot-create made the system ($(($(date +%s) - t0)) s)" ||
+	tail -n 30 "$LB_WORK/create.log" | sed 's/^/#   /'
+grep -q "kernel line: root=UUID=$uuid loop=$FILE rw" "$LB_WORK/create.log"
+tap $? "it prints the kernel line (root=UUID=$uuid loop=$FILE rw)"
+[ -z "$(findmnt -rn -S "$part")" ] && [ -z "$(losetup -a | grep -F "$LB_WORK/run")" ]
+tap $? "afterwards: the partition is unmounted, no loop device left"
+ntfsprobe "$part" >/dev/null 2>&1
+tap $? "afterwards: ntfsprobe finds the volume clean"
+
+# The kernel and initramfs, out of the image (read-only).
+ntfs-3g -o ro "$part" "$LB_WORK/mnt" || lb_die "cannot mount $part"
+img=$LB_WORK/mnt$FILE
+kver=$(debugfs -R 'ls /boot' "$img" 2>/dev/null | tr -s ' ' '\n' | sed -n 's/^vmlinuz-//p' | sort -V | tail -n 1)
+debugfs -R "dump /boot/vmlinuz-$kver $LB_WORK/vmlinuz" "$img" >/dev/null 2>&1
+debugfs -R "dump /boot/initrd.img-$kver $LB_WORK/initrd.img" "$img" >/dev/null 2>&1
+size_before=$(stat -c %s "$img")
+umount "$LB_WORK/mnt"
+while pgrep -f "ntfs-3g -o ro $part" >/dev/null; do sleep 0.1; done
+losetup -d "$part"
+part=''
+[ -s "$LB_WORK/vmlinuz" ] && [ -s "$LB_WORK/initrd.img" ]
+tap $? "the system has its kernel ($kver) and initramfs" || exit 1
+
+# --- boot, log in, look, grow, power off ----------------------------------------
+log=$LB_WORK/serial.log
+fifo=$LB_WORK/console
+rm -f "$fifo"
+mkfifo "$fifo"
+: >"$log"
+t0=$(date +%s)
+lb_qemu -m 1024 -t 900 -s stdio -drive "file=$disk,format=raw,if=virtio" \
+	-nic user,model=virtio-net-pci -kernel "$LB_WORK/vmlinuz" -initrd "$LB_WORK/initrd.img" \
+	-append "root=UUID=$uuid loop=$FILE rw console=ttyS0 panic=-1 no_timer_check" \
+	<"$fifo" >"$log" 2>&1 &
+qemu=$!
+trap '' PIPE
+exec 7>"$fifo"
+# wait_for REGEX SECONDS: the regex shows up in the serial log.
+wait_for() {
+	local i
+	for ((i = 0; i < $2 * 2; i++)); do
+		grep -Eq -- "$1" "$log" && return 0
+		kill -0 "$qemu" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+type_line() { # typed slowly: the UART drops what comes too fast
+	local i s=$1
+	for ((i = 0; i < ${#s}; i++)); do
+		printf '%s' "${s:i:1}" >&7
+		sleep 0.01
+	done
+	printf '\r' >&7
+}
+wait_for 'lbcreate login:' 600
+tap $? "the system reached the login prompt on the serial console ($(($(date +%s) - t0)) s)" ||
+	tail -n 30 "$log" | sed 's/^/#   /'
+type_line alice
+wait_for 'Password:' 60
+type_line "$PASSWORD"
+wait_for 'alice@lbcreate:~\$' 60
+tap $? "alice logs in with the password given"
+# Markers written as LBT""-X so that the echo of the typed line does not match.
+type_line 'echo LBT""-STATE $(systemctl is-system-running --wait)'
+wait_for 'LBT-STATE [a-z]+' 300
+type_line 'echo LBT""-HOST $(findmnt -n -o FSTYPE,OPTIONS /host | cut -c1-40)'
+type_line 'echo LBT""-IP $(ip -4 -o addr show scope global | awk "{ print \$2, \$4 }")'
+type_line "echo '$PASSWORD' | sudo -S -p '' apt-get -q update >/dev/null 2>&1; echo LBT\"\"-APT rc=\$?"
+wait_for 'LBT-APT rc=' 180
+type_line 'echo LBT""-DF1 $(df -B1 --output=size / | tail -n 1)'
+type_line "echo '$PASSWORD' | sudo -S -p '' loopboot-grow +256M --yes; echo LBT\"\"-GROW rc=\$?"
+wait_for 'LBT-GROW rc=' 180
+type_line 'echo LBT""-DF2 $(df -B1 --output=size / | tail -n 1)'
+type_line 'echo LBT""-ZRAM $(swapon --show=NAME --noheadings)'
+wait_for 'LBT-ZRAM' 60
+type_line "echo '$PASSWORD' | sudo -S -p '' systemctl poweroff"
+wait "$qemu"
+qemu=''
+exec 7>&-
+echo "# boot to power-off: $(($(date +%s) - t0)) s"
+
+expect() { # REGEX DESCRIPTION
+	grep -Eq -- "$1" "$log"
+	tap $? "$2" || grep -E 'LBT-|loopboot' "$log" | tail -n 8 | sed 's/^/#   /'
+}
+expect 'loopboot:.*|Reached target.*Multi-User|multi-user' "the boot went through loopboot"
+expect 'LBT-STATE (running|degraded)' "systemctl is-system-running: running (or degraded)"
+grep -q 'LBT-STATE running' "$log" || grep 'LBT-STATE' "$log" | sed 's/^/# /'
+expect 'LBT-HOST (ntfs3|fuseblk) rw' "/host is the NTFS partition, read-write"
+expect 'LBT-IP (en|eth)[a-z0-9]* 10\.0\.2\.[0-9]+/' "a DHCP address on the wired interface (systemd-networkd)"
+expect 'LBT-APT rc=0' "apt-get update works against the mirror"
+expect 'LBT-GROW rc=0' "loopboot-grow +256M, online"
+df1=$(sed -n 's/.*LBT-DF1 \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+df2=$(sed -n 's/.*LBT-DF2 \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+[ -n "$df1" ] && [ -n "$df2" ] && [ "$df2" -gt $((df1 + 200 * 1048576)) ]
+tap $? "df shows the grown root ($df1 -> $df2 bytes)"
+expect 'LBT-ZRAM /dev/zram0' "swap is zram"
+expect 'reboot: Power down' "the system powered off"
+expect_none() { ! grep -Eq -- "$1" "$log"; tap $? "$2"; }
+expect_none 'I/O error|Buffer I/O error' "no I/O error"
+
+# --- offline ----------------------------------------------------------------------
+part=$(losetup -f --show -o 1048576 --sizelimit $((6 * 1024 * 1048576)) "$disk")
+ntfsprobe "$part" >"$LB_WORK/probe" 2>&1
+tap $? "offline: ntfsprobe finds the volume clean ($(head -c 100 "$LB_WORK/probe"))"
+ntfs-3g.probe --readwrite "$part" >/dev/null 2>&1
+tap $? "offline: ntfs-3g.probe --readwrite returns 0"
+ntfs-3g -o ro "$part" "$LB_WORK/mnt"
+size=$(stat -c %s "$img")
+[ "$size" = $((size_before + 256 * 1048576)) ] && [ $(($(stat -c '%b*%B' "$img"))) -ge "$size" ]
+tap $? "offline: the file is exactly 256 MiB bigger, allocated ($size_before -> $size)"
+e2fsck -fn "$img" >"$LB_WORK/e2fsck.log" 2>&1
+tap $? "offline: e2fsck -fn finds the image clean" || tail -n 5 "$LB_WORK/e2fsck.log" | sed 's/^/#   /'
+umount "$LB_WORK/mnt"
+while pgrep -f "ntfs-3g -o ro $part" >/dev/null; do sleep 0.1; done
+
+echo "# loopboot-create end to end took $(($(date +%s) - start)) s"
+echo "1..$n"
+[ "$failed" = 0 ]
