@@ -167,7 +167,9 @@ check: deps
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
 		tests/system/shutdown.sh \
 		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh \
-		tests/boot/cmdline-kernel.sh tests/system/run
+		tests/boot/cmdline-kernel.sh tests/system/run \
+		tests/create/refusals.sh tests/create/grow.sh tests/create/interrupt.sh \
+		tests/create/e2e.sh
 
 fuzz: $(FUZZ_BINS)
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/smoke $(FUZZ_BINS)

@@ -16,9 +16,11 @@
 # check) when it has loopboot-grow, else one built here from this tree.
 #
 #   tests/create/e2e.sh
+# shellcheck disable=SC2016 # $(...) typed into the guest, not run here
+# shellcheck disable=SC2015 # "a && b || c": c when either fails
 set -u
 LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
-export LB_WORK=${LB_WORK:-$LB_TOP/build/create-e2e}
+export LB_WORK=$LB_TOP/build/create-e2e
 B=${B:-build}
 # shellcheck source=../lib/qemu.sh
 . "$LB_TOP/tests/lib/qemu.sh"
@@ -81,7 +83,7 @@ tap $? "loopboot-create made the system ($(($(date +%s) - t0)) s)" ||
 	tail -n 30 "$LB_WORK/create.log" | sed 's/^/#   /'
 grep -q "kernel line: root=UUID=$uuid loop=$FILE rw" "$LB_WORK/create.log"
 tap $? "it prints the kernel line (root=UUID=$uuid loop=$FILE rw)"
-[ -z "$(findmnt -rn -S "$part")" ] && [ -z "$(losetup -a | grep -F "$LB_WORK/run")" ]
+[ -z "$(findmnt -rn -S "$part")" ] && ! losetup -a | grep -qF "$LB_WORK/run"
 tap $? "afterwards: the partition is unmounted, no loop device left"
 ntfsprobe "$part" >/dev/null 2>&1
 tap $? "afterwards: ntfsprobe finds the volume clean"

@@ -6,12 +6,13 @@
 # on the host and an image in use refused, nothing changed.
 #
 #   tests/create/grow.sh        (tools from build/: make all)
+# shellcheck disable=SC2015 # "a && b || c": c when either fails
 set -u
 LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-build}
 # shellcheck source=../lib/tap.sh
 . "$LB_TOP/tests/lib/tap.sh"
-WORK=${LB_WORK:-$LB_TOP/build/create-grow}
+WORK=$LB_TOP/build/create-grow
 export PATH=$LB_TOP/$B/bin:$PATH
 export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
 GROW=$LB_TOP/helpers/loopboot-grow

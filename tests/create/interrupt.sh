@@ -14,7 +14,7 @@ LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-build}
 # shellcheck source=../lib/tap.sh
 . "$LB_TOP/tests/lib/tap.sh"
-WORK=${LB_WORK:-$LB_TOP/build/create-interrupt}
+WORK=$LB_TOP/build/create-interrupt
 CACHE=${LB_SYSTEM_CACHE:-/var/cache/loopboot-tests}/create-cache
 MIRROR=${LB_MIRROR:-http://deb.debian.org/debian}
 DEB=${LB_CREATE_DEB:-}
@@ -28,7 +28,9 @@ if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/loop-control ] || ! command -v debootstra
 	exit 0
 fi
 if [ -z "$DEB" ]; then
-	DEB=$(ls "$LB_TOP"/../loopboot_*_"$(dpkg --print-architecture)".deb 2>/dev/null | tail -n 1)
+	for d in "$LB_TOP"/../loopboot_*_"$(dpkg --print-architecture)".deb; do
+		[ -f "$d" ] && DEB=$d
+	done
 fi
 rm -rf "$WORK"
 mkdir -p "$WORK/run" "$CACHE"
@@ -48,7 +50,7 @@ before=$(listing)
 # stop_at STAGE_REGEX DELAY SIGNAL DESCRIPTION: run loopboot-create, send
 # SIGNAL DELAY seconds after a line matching STAGE_REGEX, then check.
 stop_at() {
-	local re=$1 delay=$2 sig=$3 what=$4 pid rc i out=$WORK/out
+	local re=$1 delay=$2 sig=$3 what=$4 pid rc out=$WORK/out
 	: >"$out"
 	# A copy: the test may run while the source is edited.
 	cp "$LB_TOP/helpers/loopboot-create" "$WORK/loopboot-create"
@@ -56,7 +58,7 @@ stop_at() {
 		--password-file "$WORK/pw" --yes --mirror "$MIRROR" --cache "$CACHE" \
 		${DEB:+--deb "$DEB"} </dev/null >"$out" 2>&1 &
 	pid=$!
-	for i in $(seq 3000); do
+	for _ in $(seq 3000); do
 		grep -Eq -- "$re" "$out" && break
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.2
@@ -69,7 +71,7 @@ stop_at() {
 	wait $pid
 	rc=$?
 	# After SIGKILL the guardian cleans up: wait for it (its message).
-	for i in $(seq 600); do
+	for _ in $(seq 600); do
 		[ -z "$(ls -A "$WORK/run")" ] && break
 		sleep 0.1
 	done
@@ -82,9 +84,9 @@ stop_at() {
 	tap $? "$what: the message names the step and what was cleaned up" || sed 's/^/#   /' "$out"
 	[ -z "$(findmnt -rn -S "$dev")" ]
 	tap $? "$what: the volume is unmounted"
-	[ -z "$(losetup -a | grep -F "$WORK/run")" ]
+	! losetup -a | grep -qF "$WORK/run"
 	tap $? "$what: no loop device left"
-	[ -z "$(pgrep -f -- "$WORK/run")" ] && ! ls -l /proc/[0-9]*/root 2>/dev/null | grep -qF "$WORK/run"
+	[ -z "$(pgrep -f -- "$WORK/run")" ] && ! find /proc/[0-9]*/root -maxdepth 0 -printf '%l\n' 2>/dev/null | grep -qF "$WORK/run"
 	tap $? "$what: no process left (debootstrap, apt, dpkg, ntfs-3g)"
 	[ -z "$(ls -A "$WORK/run")" ]
 	tap $? "$what: no state left in the run directory"

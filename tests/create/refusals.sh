@@ -12,7 +12,7 @@ LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-build}
 # shellcheck source=../lib/tap.sh
 . "$LB_TOP/tests/lib/tap.sh"
-WORK=${LB_WORK:-$LB_TOP/build/create-refusals}
+WORK=$LB_TOP/build/create-refusals
 export PATH=$LB_TOP/$B/bin:$LB_TOP/$B/tools:$PATH
 export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
 export LOOPBOOT_CREATE_RUN=$WORK/run LOOPBOOT_CREATE_LOG=$WORK/log
@@ -106,14 +106,15 @@ refuse() {
 	"$CREATE" --host "$dev" --file /linux/debian.img --user alice \
 		--password-file "$WORK/pw" --yes "$@" </dev/null >"$WORK/out" 2>"$WORK/err"
 	rc=$?
-	tap $([ "$rc" = "$want" ]; echo $?) "$what: exit status $want (got $rc)"
+	[ "$rc" = "$want" ]
+	tap $? "$what: exit status $want (got $rc)"
 	grep -Eq -- "$re" "$WORK/err"
 	tap $? "$what: the message says why and what to do ($re)" ||
 		sed 's/^/#   /' "$WORK/err"
 	after=$(vol_sum "$img")
 	[ "$before" = "$after" ]
 	tap $? "$what: the volume is unchanged, byte for byte"
-	[ -z "$(findmnt -rn -S "$dev")" ] && [ -z "$(losetup -n -j "$img" -O NAME | grep -vx "$dev")" ] &&
+	[ -z "$(findmnt -rn -S "$dev")" ] && ! losetup -n -j "$img" -O NAME | grep -qvx "$dev" &&
 		[ -z "$(ls -A "$WORK/run")" ]
 	tap $? "$what: nothing mounted, no loop device, no state left"
 }
