@@ -76,7 +76,8 @@ uuid=$(blkid -o value -s UUID "$part")
 # --- create ----------------------------------------------------------------------
 printf '%s\n' "$PASSWORD" >"$LB_WORK/pw"
 t0=$(date +%s)
-"$LB_TOP/helpers/loopboot-create" --host "$part" --file "$FILE" --size 3G --user alice \
+cp "$LB_TOP/helpers/loopboot-create" "$LB_WORK/loopboot-create"
+"$LB_WORK/loopboot-create" --host "$part" --file "$FILE" --size 3G --user alice \
 	--password-file "$LB_WORK/pw" --hostname lbcreate --mirror "$MIRROR" --cache "$CACHE" \
 	--deb "$deb" --host-driver ntfs-3g --yes </dev/null >"$LB_WORK/create.log" 2>&1
 tap $? "loopboot-create made the system ($(($(date +%s) - t0)) s)" ||
@@ -103,24 +104,38 @@ part=''
 tap $? "the system has its kernel ($kver) and initramfs" || exit 1
 
 # --- boot, log in, look, grow, power off ----------------------------------------
-log=$LB_WORK/serial.log
-fifo=$LB_WORK/console
-rm -f "$fifo"
-mkfifo "$fifo"
-: >"$log"
-t0=$(date +%s)
-lb_qemu -m 1024 -t 900 -s stdio -drive "file=$disk,format=raw,if=virtio" \
-	-nic user,model=virtio-net-pci -kernel "$LB_WORK/vmlinuz" -initrd "$LB_WORK/initrd.img" \
-	-append "root=UUID=$uuid loop=$FILE rw console=ttyS0 panic=-1 no_timer_check" \
-	<"$fifo" >"$log" 2>&1 &
-qemu=$!
-trap '' PIPE
-exec 7>"$fifo"
+# boot TAG APPEND: boot the disk with the system's own kernel and initramfs,
+# serial console through a FIFO; log in as alice.  Then "run" types a
+# command and waits for its marker.
+boot() {
+	log=$LB_WORK/serial-$1.log
+	fifo=$LB_WORK/console
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	: >"$log"
+	t0=$(date +%s)
+	lb_qemu -m 1024 -t 600 -s stdio -drive "file=$disk,format=raw,if=virtio" \
+		-nic user,model=virtio-net-pci -kernel "$LB_WORK/vmlinuz" -initrd "$LB_WORK/initrd.img" \
+		-append "root=UUID=$uuid loop=$FILE rw console=ttyS0 panic=-1 no_timer_check $2" \
+		<"$fifo" >"$log" 2>&1 &
+	qemu=$!
+	trap '' PIPE
+	exec 7>"$fifo"
+	TAP_PREFIX="$1: "
+	wait_for 'lbcreate login:' 400
+	tap $? "the system reached the login prompt on the serial console ($(($(date +%s) - t0)) s)" ||
+		tail -n 30 "$log" | sed 's/^/#   /'
+	type_line alice
+	wait_for 'Password:' 60
+	type_line "$PASSWORD"
+	wait_for 'alice@lbcreate:~\$' 60
+	tap $? "alice logs in with the password given"
+}
 # wait_for REGEX SECONDS: the regex shows up in the serial log.
 wait_for() {
 	local i
 	for ((i = 0; i < $2 * 2; i++)); do
-		grep -Eq -- "$1" "$log" && return 0
+		grep -Eaq -- "$1" "$log" && return 0
 		kill -0 "$qemu" 2>/dev/null || return 1
 		sleep 0.5
 	done
@@ -134,41 +149,45 @@ type_line() { # typed slowly: the UART drops what comes too fast
 	done
 	printf '\r' >&7
 }
-wait_for 'lbcreate login:' 600
-tap $? "the system reached the login prompt on the serial console ($(($(date +%s) - t0)) s)" ||
-	tail -n 30 "$log" | sed 's/^/#   /'
-type_line alice
-wait_for 'Password:' 60
-type_line "$PASSWORD"
-wait_for 'alice@lbcreate:~\$' 60
-tap $? "alice logs in with the password given"
-# Markers written as LBT""-X so that the echo of the typed line does not match.
-type_line 'echo LBT""-STATE $(systemctl is-system-running --wait)'
-wait_for 'LBT-STATE [a-z]+' 300
-type_line 'echo LBT""-HOST $(findmnt -n -o FSTYPE,OPTIONS /host | cut -c1-40)'
-type_line 'echo LBT""-IP $(ip -4 -o addr show scope global | awk "{ print \$2, \$4 }")'
-type_line "echo '$PASSWORD' | sudo -S -p '' apt-get -q update >/dev/null 2>&1; echo LBT\"\"-APT rc=\$?"
-wait_for 'LBT-APT rc=' 180
-type_line 'echo LBT""-DF1 $(df -B1 --output=size / | tail -n 1)'
-type_line "echo '$PASSWORD' | sudo -S -p '' loopboot-grow +256M --yes; echo LBT\"\"-GROW rc=\$?"
-wait_for 'LBT-GROW rc=' 180
-type_line 'echo LBT""-DF2 $(df -B1 --output=size / | tail -n 1)'
-type_line 'echo LBT""-ZRAM $(swapon --show=NAME --noheadings)'
-wait_for 'LBT-ZRAM' 60
-type_line "echo '$PASSWORD' | sudo -S -p '' systemctl poweroff"
-wait "$qemu"
-qemu=''
-exec 7>&-
-echo "# boot to power-off: $(($(date +%s) - t0)) s"
-
-expect() { # REGEX DESCRIPTION
-	grep -Eq -- "$1" "$log"
-	tap $? "$2" || grep -E 'LBT-|loopboot' "$log" | tail -n 8 | sed 's/^/#   /'
+# run NAME SECONDS COMMAND: COMMAND's output after "LBT-NAME " on one line.
+# The marker is typed as LBT""-NAME, so the echo of the line never matches.
+run() {
+	type_line "echo LBT\"\"-$1 \$($3)"
+	wait_for "LBT-$1( |\$)" "$2"
 }
-expect 'loopboot:.*|Reached target.*Multi-User|multi-user' "the boot went through loopboot"
+sudo_cmd() { echo "echo '$PASSWORD' | sudo -S -p '' $*"; }
+poweroff() {
+	type_line "$(sudo_cmd systemctl poweroff)"
+	wait "$qemu"
+	qemu=''
+	exec 7>&-
+	echo "# ${TAP_PREFIX}boot to power-off: $(($(date +%s) - t0)) s"
+}
+expect() { # REGEX DESCRIPTION
+	grep -Eaq -- "$1" "$log"
+	tap $? "$2" || grep -Ea 'LBT-|loopboot' "$log" | tail -n 8 | sed 's/^/#   /'
+}
+expect_none() { ! grep -Eaq -- "$1" "$log"; tap $? "$2"; }
+after_poweroff() {
+	expect 'reboot: Power down' "the system powered off"
+	expect 'loopboot-shutdown: /dev/vda1: closed' "loopboot's shutdown closed the host"
+	expect_none 'I/O error|Buffer I/O error' "no I/O error"
+}
+
+# The first boot: ntfs3 (Debian 13's kernel has it), growing online.
+boot ntfs3 ''
+run STATE 300 'systemctl is-system-running --wait'
+run HOST 30 'findmnt -n -o FSTYPE,OPTIONS /host | cut -c1-40'
+run IP 30 'ip -4 -o addr show scope global | awk "{ print \$2, \$4 }"'
+run APT 240 "$(sudo_cmd apt-get -q update) >/dev/null 2>&1; echo rc=\$?"
+run DF1 30 'df -B1 --output=size / | tail -n 1'
+run GROW 240 "$(sudo_cmd loopboot-grow +256M --yes) >/dev/null 2>&1; echo rc=\$?"
+run DF2 30 'df -B1 --output=size / | tail -n 1'
+run ZRAM 30 'grep -o "^/dev/zram[0-9]*" /proc/swaps'
+poweroff
 expect 'LBT-STATE (running|degraded)' "systemctl is-system-running: running (or degraded)"
-grep -q 'LBT-STATE running' "$log" || grep 'LBT-STATE' "$log" | sed 's/^/# /'
-expect 'LBT-HOST (ntfs3|fuseblk) rw' "/host is the NTFS partition, read-write"
+grep -aq 'LBT-STATE running' "$log" || grep -a 'LBT-STATE' "$log" | sed 's/^/# /'
+expect 'LBT-HOST ntfs3 rw' "/host is the NTFS partition, read-write, ntfs3"
 expect 'LBT-IP (en|eth)[a-z0-9]* 10\.0\.2\.[0-9]+/' "a DHCP address on the wired interface (systemd-networkd)"
 expect 'LBT-APT rc=0' "apt-get update works against the mirror"
 expect 'LBT-GROW rc=0' "loopboot-grow +256M, online"
@@ -177,9 +196,21 @@ df2=$(sed -n 's/.*LBT-DF2 \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 [ -n "$df1" ] && [ -n "$df2" ] && [ "$df2" -gt $((df1 + 200 * 1048576)) ]
 tap $? "df shows the grown root ($df1 -> $df2 bytes)"
 expect 'LBT-ZRAM /dev/zram0' "swap is zram"
-expect 'reboot: Power down' "the system powered off"
-expect_none() { ! grep -Eq -- "$1" "$log"; tap $? "$2"; }
-expect_none 'I/O error|Buffer I/O error' "no I/O error"
+after_poweroff
+
+# The second boot: ntfs-3g (rootfstype= pins it), after the growth.
+boot ntfs-3g rootfstype=ntfs-3g
+run STATE 300 'systemctl is-system-running --wait'
+run HOST 30 'findmnt -n -o FSTYPE,OPTIONS /host | cut -c1-40'
+run DF3 30 'df -B1 --output=size / | tail -n 1'
+poweroff
+expect 'LBT-STATE (running|degraded)' "systemctl is-system-running: running (or degraded)"
+expect 'LBT-HOST fuseblk rw' "/host is the NTFS partition, read-write, ntfs-3g"
+df3=$(sed -n 's/.*LBT-DF3 \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+[ -n "$df3" ] && [ "$df3" = "$df2" ]
+tap $? "the grown size after the reboot ($df3)"
+after_poweroff
+TAP_PREFIX=''
 
 # --- offline ----------------------------------------------------------------------
 part=$(losetup -f --show -o 1048576 --sizelimit $((6 * 1024 * 1048576)) "$disk")
