@@ -40,6 +40,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null || ! command -v q
 	exit 0
 fi
 start=$(date +%s)
+qemu=''
 rm -rf "$LB_WORK"
 mkdir -p "$LB_WORK/run" "$LB_WORK/mnt" "$CACHE"
 part=''
@@ -153,7 +154,7 @@ type_line() { # typed slowly: the UART drops what comes too fast
 # The marker is typed as LBT""-NAME, so the echo of the line never matches.
 run() {
 	type_line "echo LBT\"\"-$1 \$($3)"
-	wait_for "LBT-$1( |\$)" "$2"
+	wait_for "LBT-$1([^A-Z0-9]|\$)" "$2"
 }
 sudo_cmd() { echo "echo '$PASSWORD' | sudo -S -p '' $*"; }
 poweroff() {
