@@ -34,6 +34,15 @@ export PATH=$LB_TOP/$B/bin:$PATH
 export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
 export LOOPBOOT_CREATE_RUN=$LB_WORK/run LOOPBOOT_CREATE_LOG=$LB_WORK/log
 
+# Never rm -rf a tree with a mount in it (a bind of /dev in a chroot).
+safe_rm() {
+	if findmnt -rn -o TARGET | grep -q "^$1\(/\|\$\)"; then
+		echo "# $1: something is still mounted under it; not removed" >&2
+		return 1
+	fi
+	rm -rf "$1"
+}
+
 if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null || ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "ok 1 - loopboot-create end to end # SKIP not root, or no debootstrap or QEMU"
 	echo "1..1"
@@ -41,7 +50,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null || ! command -v q
 fi
 start=$(date +%s)
 qemu=''
-rm -rf "$LB_WORK"
+safe_rm "$LB_WORK"
 mkdir -p "$LB_WORK/run" "$LB_WORK/mnt" "$CACHE"
 part=''
 cleanup() {

@@ -18,12 +18,21 @@ export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
 GROW=$LB_TOP/helpers/loopboot-grow
 MiB=1048576
 
+# Never rm -rf a tree with a mount in it (a bind of /dev in a chroot).
+safe_rm() {
+	if findmnt -rn -o TARGET | grep -q "^$1\(/\|\$\)"; then
+		echo "# $1: something is still mounted under it; not removed" >&2
+		return 1
+	fi
+	rm -rf "$1"
+}
+
 if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/loop-control ] || ! command -v ntfs-3g >/dev/null; then
 	echo "ok 1 - loopboot-grow # SKIP not root, no loop devices or no ntfs-3g"
 	echo "1..1"
 	exit 0
 fi
-rm -rf "$WORK"
+safe_rm "$WORK"
 mkdir -p "$WORK/host" "$WORK/root"
 host=$WORK/host
 loopdev=''
@@ -34,7 +43,7 @@ cleanup() {
 		umount "$host"
 		while pgrep -f "ntfs-3g $WORK/ntfs.img" >/dev/null; do sleep 0.1; done
 	fi
-	rm -rf "$WORK"
+	safe_rm "$WORK"
 }
 trap cleanup EXIT
 

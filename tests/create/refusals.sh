@@ -31,7 +31,16 @@ for t in loopattach ntfsprobe ntfs-mutate; do
 	}
 done
 
-rm -rf "$WORK"
+# Never rm -rf a tree with a mount in it (a bind of /dev in a chroot).
+safe_rm() {
+	if findmnt -rn -o TARGET | grep -q "^$1\(/\|\$\)"; then
+		echo "# $1: something is still mounted under it; not removed" >&2
+		return 1
+	fi
+	rm -rf "$1"
+}
+
+safe_rm "$WORK"
 mkdir -p "$WORK/run"
 devs=()
 cleanup() {
@@ -40,7 +49,7 @@ cleanup() {
 		findmnt -rn -S "$d" -o TARGET | while read -r m; do umount "$m"; done
 		losetup -d "$d" 2>/dev/null
 	done
-	rm -rf "$WORK"
+	safe_rm "$WORK"
 }
 trap cleanup EXIT
 printf 'pass word\n' >"$WORK/pw"
