@@ -164,6 +164,28 @@ tap $? "the existing file still holds the user's data"
 umount "$mnt"
 while pgrep -f "ntfs-3g -o ro $dev" >/dev/null; do sleep 0.1; done
 
+# A host mounted already: read-only is refused; read-write is used where it
+# is, and left mounted.
+host mounted 8 clean
+mkdir -p "$WORK/user-mnt"
+ntfs-3g -o ro "$dev" "$WORK/user-mnt"
+"$CREATE" --host "$dev" --file /linux/debian.img --user alice --password-file "$WORK/pw" \
+	--size 3G --yes </dev/null >"$WORK/out" 2>"$WORK/err"
+[ $? = 1 ] && grep -q "mounted read-only at $WORK/user-mnt; remount it read-write or unmount it" "$WORK/err"
+tap $? "a host mounted read-only: refused, named where" || sed 's/^/#   /' "$WORK/err"
+umount "$WORK/user-mnt"
+while pgrep -f "ntfs-3g -o ro $dev" >/dev/null; do sleep 0.1; done
+ntfs-3g "$dev" "$WORK/user-mnt"
+"$CREATE" --host "$dev" --file /linux/debian.img --user alice --password-file "$WORK/pw" \
+	--size 3G </dev/null >"$WORK/out" 2>"$WORK/err"
+[ $? = 1 ] && grep -q "mounted at $WORK/user-mnt" "$WORK/out" && grep -q 'give --yes' "$WORK/err"
+tap $? "a host mounted read-write: used where it is (the plan says so)" ||
+	sed 's/^/#   /' "$WORK/out" "$WORK/err"
+[ "$(findmnt -rn -S "$dev" -o TARGET)" = "$WORK/user-mnt" ] && [ -z "$(ls -A "$WORK/run")" ]
+tap $? "a host mounted read-write: left mounted where it was, no state left"
+umount "$WORK/user-mnt"
+while pgrep -f "ntfs-3g $dev" >/dev/null; do sleep 0.1; done
+
 for state in dirty fast-startup hibernated bitlocker; do
 	host "$state" 8 "$state"
 	case $state in
