@@ -8,7 +8,8 @@
 # apt-get update against the mirror, grows the file online by 256 MiB
 # (loopboot-grow) and powers off.  Offline: the volume is clean, the file
 # holds exactly the new size, allocated, and e2fsck -fn finds the image
-# clean.
+# clean.  Also --home-size (/home in a second file, mounted by fstab) and
+# --iso (loopboot-mkmedia run in the new system).
 #
 # Packages come from $LB_SYSTEM_CACHE/create-cache (filled on the first
 # run).  The loopboot package installed into the new system: LB_CREATE_DEB,
@@ -89,7 +90,8 @@ t0=$(date +%s)
 cp "$LB_TOP/helpers/loopboot-create" "$LB_WORK/loopboot-create"
 "$LB_WORK/loopboot-create" --host "$part" --file "$FILE" --size 3G --user alice \
 	--password-file "$LB_WORK/pw" --hostname lbcreate --mirror "$MIRROR" --cache "$CACHE" \
-	--deb "$deb" --host-driver ntfs-3g --yes </dev/null >"$LB_WORK/create.log" 2>&1
+	--deb "$deb" --host-driver ntfs-3g --home-size 256M --iso "$LB_WORK/loopboot.iso" --yes \
+	</dev/null >"$LB_WORK/create.log" 2>&1
 tap $? "loopboot-create made the system ($(($(date +%s) - t0)) s)" ||
 	tail -n 30 "$LB_WORK/create.log" | sed 's/^/#   /'
 grep -q "kernel line: root=UUID=$uuid loop=$FILE rw" "$LB_WORK/create.log"
@@ -98,6 +100,10 @@ tap $? "it prints the kernel line (root=UUID=$uuid loop=$FILE rw)"
 tap $? "afterwards: the partition is unmounted, no loop device left"
 ntfsprobe "$part" >/dev/null 2>&1
 tap $? "afterwards: ntfsprobe finds the volume clean"
+file "$LB_WORK/loopboot.iso" | grep -q 'ISO 9660' &&
+	xorriso -indev "$LB_WORK/loopboot.iso" -ls / 2>/dev/null | grep -q vmlinuz-loopboot
+tap $? "--iso: the boot image was made (loopboot-mkmedia in the new system)"
+rm -f "$LB_WORK/loopboot.iso"
 
 # The kernel and initramfs, out of the image (read-only).
 ntfs-3g -o ro "$part" "$LB_WORK/mnt" || lb_die "cannot mount $part"
@@ -194,6 +200,7 @@ run DF1 30 'df -B1 --output=size / | tail -n 1'
 run GROW 240 "$(sudo_cmd loopboot-grow +256M --yes) >/dev/null 2>&1; echo rc=\$?"
 run DF2 30 'df -B1 --output=size / | tail -n 1'
 run ZRAM 30 'grep -o "^/dev/zram[0-9]*" /proc/swaps'
+run HOME 30 'findmnt -n -o SOURCE,FSTYPE /home'
 poweroff
 expect 'LBT-STATE (running|degraded)' "systemctl is-system-running: running (or degraded)"
 grep -aq 'LBT-STATE running' "$log" || grep -a 'LBT-STATE' "$log" | sed 's/^/# /'
@@ -206,6 +213,7 @@ df2=$(sed -n 's/.*LBT-DF2 \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 [ -n "$df1" ] && [ -n "$df2" ] && [ "$df2" -gt $((df1 + 200 * 1048576)) ]
 tap $? "df shows the grown root ($df1 -> $df2 bytes)"
 expect 'LBT-ZRAM /dev/zram0' "swap is zram"
+expect 'LBT-HOME /dev/loop[0-9]+ +ext4' "--home-size: /home is the second image, mounted from /host by fstab"
 after_poweroff
 
 # The second boot: ntfs-3g (rootfstype= pins it), after the growth.
@@ -234,6 +242,8 @@ size=$(stat -c %s "$img")
 tap $? "offline: the file is exactly 256 MiB bigger, allocated ($size_before -> $size)"
 e2fsck -fn "$img" >"$LB_WORK/e2fsck.log" 2>&1
 tap $? "offline: e2fsck -fn finds the image clean" || tail -n 5 "$LB_WORK/e2fsck.log" | sed 's/^/#   /'
+e2fsck -fn "${img%.img}.home.img" >"$LB_WORK/e2fsck.log" 2>&1
+tap $? "offline: e2fsck -fn finds the /home image clean" || tail -n 5 "$LB_WORK/e2fsck.log" | sed 's/^/#   /'
 umount "$LB_WORK/mnt"
 while pgrep -f "ntfs-3g -o ro $part" >/dev/null; do sleep 0.1; done
 
