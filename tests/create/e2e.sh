@@ -66,7 +66,7 @@ trap cleanup EXIT
 version=$(dpkg-parsechangelog -l "$LB_TOP/debian/changelog" -S Version)
 arch=$(dpkg --print-architecture)
 deb=${LB_CREATE_DEB:-$LB_TOP/../loopboot_${version}_$arch.deb}
-if [ ! -f "$deb" ] || ! dpkg-deb -c "$deb" | grep -q 'usr/sbin/loopboot-grow$'; then
+if [ ! -f "$deb" ] || ! dpkg-deb -c "$deb" 2>/dev/null | grep -q 'usr/sbin/loopboot-grow$'; then
 	src=$LB_WORK/deb/loopboot-$version
 	mkdir -p "$src"
 	(cd "$LB_TOP" && git ls-files -z | xargs -0 cp --parents -t "$src") &&
@@ -92,8 +92,11 @@ cp "$LB_TOP/helpers/loopboot-create" "$LB_WORK/loopboot-create"
 	--password-file "$LB_WORK/pw" --hostname lbcreate --mirror "$MIRROR" --cache "$CACHE" \
 	--deb "$deb" --host-driver ntfs-3g --home-size 256M --iso "$LB_WORK/loopboot.iso" --yes \
 	</dev/null >"$LB_WORK/create.log" 2>&1
-tap $? "loopboot-create made the system ($(($(date +%s) - t0)) s)" ||
+if ! tap $? "loopboot-create made the system ($(($(date +%s) - t0)) s)"; then
 	tail -n 30 "$LB_WORK/create.log" | sed 's/^/#   /'
+	echo "1..$n"
+	exit 1
+fi
 grep -q "kernel line: root=UUID=$uuid loop=$FILE rw" "$LB_WORK/create.log"
 tap $? "it prints the kernel line (root=UUID=$uuid loop=$FILE rw)"
 [ -z "$(findmnt -rn -S "$part")" ] && ! losetup -a | grep -qF "$LB_WORK/run"
