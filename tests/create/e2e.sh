@@ -103,9 +103,13 @@ tap $? "it prints the kernel line (root=UUID=$uuid loop=$FILE rw)"
 tap $? "afterwards: the partition is unmounted, no loop device left"
 ntfsprobe "$part" >/dev/null 2>&1
 tap $? "afterwards: ntfsprobe finds the volume clean"
-file "$LB_WORK/loopboot.iso" | grep -q 'ISO 9660' &&
-	xorriso -indev "$LB_WORK/loopboot.iso" -ls / 2>/dev/null | grep -q vmlinuz-loopboot
-tap $? "--iso: the boot image was made (loopboot-mkmedia in the new system)"
+[ "$(blkid -o value -s TYPE "$LB_WORK/loopboot.iso")" = iso9660 ] &&
+	xorriso -indev "$LB_WORK/loopboot.iso" -ls /loopboot 2>/dev/null | grep -q vmlinuz &&
+	xorriso -osirrox on -indev "$LB_WORK/loopboot.iso" -extract /boot/grub/grub.cfg \
+		"$LB_WORK/grub.cfg" >/dev/null 2>&1 &&
+	grep -q "root=UUID=$uuid loop=$FILE rw" "$LB_WORK/grub.cfg"
+tap $? "--iso: the boot image was made, its menu has the kernel line (loopboot-mkmedia in the new system)" ||
+	stat -c '#   %n: %s bytes' "$LB_WORK/loopboot.iso" 2>&1
 rm -f "$LB_WORK/loopboot.iso"
 
 # The kernel and initramfs, out of the image (read-only).
