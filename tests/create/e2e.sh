@@ -107,7 +107,7 @@ tap $? "afterwards: ntfsprobe finds the volume clean"
 	xorriso -indev "$LB_WORK/loopboot.iso" -ls /loopboot 2>/dev/null | grep -q vmlinuz &&
 	xorriso -osirrox on -indev "$LB_WORK/loopboot.iso" -extract /boot/grub/grub.cfg \
 		"$LB_WORK/grub.cfg" >/dev/null 2>&1 &&
-	grep -q "root=UUID=$uuid loop=$FILE rw" "$LB_WORK/grub.cfg"
+	grep -q "linux /loopboot/vmlinuz 'root=UUID=$uuid' 'loop=$FILE' 'rw'\$" "$LB_WORK/grub.cfg"
 tap $? "--iso: the boot image was made, its menu has the kernel line (loopboot-mkmedia in the new system)" ||
 	stat -c '#   %n: %s bytes' "$LB_WORK/loopboot.iso" 2>&1
 rm -f "$LB_WORK/loopboot.iso"
