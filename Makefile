@@ -114,6 +114,10 @@ install: all
 	done
 	install -m 0644 conf/loopboot $(DESTDIR)$(sysconfdir)/initramfs-tools/conf.d/loopboot
 	install -m 0755 helpers/loopboot-mkmedia $(DESTDIR)$(sbindir)/loopboot-mkmedia
+	for tool in loopboot-create loopboot-grow; do \
+		sed 's/@VERSION@/$(LOOPBOOT_VERSION)/' helpers/$$tool >$(DESTDIR)$(sbindir)/$$tool && \
+		chmod 0755 $(DESTDIR)$(sbindir)/$$tool || exit 1; \
+	done
 	install -d $(DESTDIR)$(sysconfdir)/loopboot \
 		$(DESTDIR)$(sysconfdir)/initramfs/post-update.d
 	install -m 0644 conf/loopboot-mkmedia $(DESTDIR)$(sysconfdir)/loopboot/mkmedia.conf
@@ -139,7 +143,7 @@ SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \
 	tests/release/tree tests/release/prepare \
 	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh \
-	conf/loopboot-mkmedia
+	helpers/loopboot-create helpers/loopboot-grow conf/loopboot-mkmedia
 lint:
 	shellcheck -x $(SHELL_SCRIPTS)
 
@@ -167,7 +171,9 @@ check: deps
 		tests/system/shutdown.sh "tests/release/prepare bookworm trixie" \
 		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh tests/boot/secureboot.sh \
 		tests/boot/mkmedia-follow.sh tests/boot/esp.sh \
-		tests/boot/cmdline-kernel.sh tests/system/run
+		tests/boot/cmdline-kernel.sh tests/system/run \
+		tests/create/refusals.sh tests/create/grow.sh tests/create/interrupt.sh \
+		tests/create/e2e.sh
 
 fuzz: $(FUZZ_BINS)
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/smoke $(FUZZ_BINS)

@@ -30,6 +30,7 @@ static const char usage[] =
 "Usage: loopattach [OPTIONS] FILE\n"
 "       loopattach [--root DIR] --associated FILE\n"
 "       loopattach --detach DEVICE\n"
+"       loopattach --set-capacity DEVICE\n"
 "\n"
 "Attaches FILE to a free loop device and prints the device (/dev/loopN),\n"
 "nothing else, on stdout.  Autoclear is off: the device stays until\n"
@@ -52,6 +53,10 @@ static const char usage[] =
 "  -j, --associated FILE   print the devices backed by FILE, one a line\n"
 "                          (with --root: resolved exactly as an attach)\n"
 "  -d, --detach DEVICE     detach DEVICE\n"
+"  -c, --set-capacity DEVICE\n"
+"                          the file behind DEVICE has grown: the device\n"
+"                          takes its new size, printed in bytes (what\n"
+"                          loopboot-grow does before growing the root)\n"
 "  -h, --help              this text\n"
 "  -V, --version           the version\n"
 "N takes the suffixes K, M, G, T (KiB, 1024) and KB, MB ... (1000), or 0x.\n"
@@ -72,6 +77,7 @@ struct options {
 	const char *root;
 	const char *file;
 	const char *detach;
+	const char *set_capacity;
 	const char *associated;
 };
 
@@ -94,6 +100,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "associated", required_argument, NULL, 'j' },
 		{ "detach", required_argument, NULL, 'd' },
+		{ "set-capacity", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -102,7 +109,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->direct_io = -1;
-	while ((c = getopt_long(argc, argv, "+ro:Pb:j:d:hV", longopts,
+	while ((c = getopt_long(argc, argv, "+ro:Pb:j:d:c:hV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -145,6 +152,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'd':
 			o->detach = optarg;
 			break;
+		case 'c':
+			o->set_capacity = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
@@ -154,6 +164,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		default:
 			return EXIT_USAGE;
 		}
+	}
+	if (o->set_capacity) {
+		if (optind != argc || o->detach || o->associated || o->root)
+			return usage_error(o->set_capacity,
+				"--set-capacity takes no other option or FILE");
+		return 0;
 	}
 	if (o->detach || o->associated) {
 		if (optind != argc)
@@ -293,6 +309,36 @@ static int do_detach(const char *dev)
 		msg_error(dev, "still in use; it will be detached when the "
 			  "last user closes it");
 	close(fd);
+	return 0;
+}
+
+static int do_set_capacity(const char *dev)
+{
+	uint64_t size = 0;
+	int fd, r;
+
+	fd = open(dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		msg_errno(dev, -errno, "cannot open the device");
+		return EXIT_FAIL;
+	}
+	r = loop_device_nr(fd);
+	if (r < 0) {
+		close(fd);
+		msg_error(dev, "not a loop device");
+		return EXIT_FAIL;
+	}
+	r = loop_set_capacity(fd, &size);
+	close(fd);
+	if (r == -ENXIO) {
+		msg_error(dev, "nothing attached to this loop device");
+		return EXIT_FAIL;
+	}
+	if (r < 0) {
+		msg_errno(dev, r, "cannot set the capacity");
+		return EXIT_FAIL;
+	}
+	printf("%" PRIu64 "\n", size);
 	return 0;
 }
 
@@ -508,6 +554,8 @@ int main(int argc, char **argv)
 		return r;
 	if (o.detach)
 		return do_detach(o.detach);
+	if (o.set_capacity)
+		return do_set_capacity(o.set_capacity);
 	if (o.associated)
 		return do_associated(&o);
 	return do_attach(&o);

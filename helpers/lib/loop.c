@@ -688,6 +688,15 @@ int loop_detach(int loop_fd)
 	return ioctl(loop_fd, LOOP_CLR_FD, 0) < 0 ? -errno : 0;
 }
 
+int loop_set_capacity(int loop_fd, uint64_t *size)
+{
+	if (ioctl(loop_fd, LOOP_SET_CAPACITY, 0) < 0)
+		return -errno;
+	if (size && ioctl(loop_fd, BLKGETSIZE64, size) < 0)
+		return -errno;
+	return 0;
+}
+
 int loop_device_nr(int fd)
 {
 	struct stat st;

@@ -52,6 +52,11 @@ int loop_attach(int backing_fd, const struct loop_request *req,
 /* Detach the loop device open as loop_fd.  -ENXIO: nothing attached. */
 int loop_detach(int loop_fd);
 
+/* The backing file of the loop device open as loop_fd has grown: the
+ * device takes its new size (LOOP_SET_CAPACITY), which goes to *size (may
+ * be NULL) in bytes.  -ENXIO: nothing attached. */
+int loop_set_capacity(int loop_fd, uint64_t *size);
+
 /* Is fd a loop block device?  Returns its number N, or -ENOTBLK when it is
  * not a block device, -ENODEV when it is not a loop device. */
 int loop_device_nr(int fd);

@@ -29,7 +29,9 @@ for f in ./usr/sbin/cmdline-get ./usr/sbin/ntfsprobe ./usr/sbin/loopattach \
 	./etc/initramfs-tools/scripts/panic/loopboot \
 	./etc/initramfs-tools/conf.d/loopboot \
 	./usr/share/man/man7/loopboot.7.gz ./usr/share/man/man8/cmdline-get.8.gz \
-	./usr/share/man/man8/ntfsprobe.8.gz ./usr/share/man/man8/loopattach.8.gz; do
+	./usr/share/man/man8/ntfsprobe.8.gz ./usr/share/man/man8/loopattach.8.gz \
+	./usr/sbin/loopboot-create ./usr/sbin/loopboot-grow \
+	./usr/share/man/man8/loopboot-create.8.gz ./usr/share/man/man8/loopboot-grow.8.gz; do
 	printf '%s\n' "$contents" | grep -qx -- "$f"
 	tap $? "package holds $f"
 done

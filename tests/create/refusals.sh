@@ -1,0 +1,200 @@
+#!/bin/bash
+# loopboot-create's refusals, no QEMU, no download: NTFS volumes made by
+# mkntfs in files, attached to loop devices, in the states Windows leaves
+# (dirty, Fast Startup, hibernated, BitLocker), one holding the file
+# already, one too small.  Each refusal: exit status 1 (2 for usage), a
+# message naming the object and the fix, the volume byte for byte as it
+# was, nothing mounted, no loop device, no state left in /run.
+#
+#   tests/create/refusals.sh       (tools from build/: make all unit-tests)
+set -u
+LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+B=${B:-build}
+# shellcheck source=../lib/tap.sh
+. "$LB_TOP/tests/lib/tap.sh"
+WORK=$LB_TOP/build/create-refusals
+export PATH=$LB_TOP/$B/bin:$LB_TOP/$B/tools:$PATH
+export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
+export LOOPBOOT_CREATE_RUN=$WORK/run LOOPBOOT_CREATE_LOG=$WORK/log
+CREATE=$LB_TOP/helpers/loopboot-create
+
+if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/loop-control ] || ! command -v mkntfs >/dev/null; then
+	echo "ok 1 - loopboot-create refusals # SKIP not root, no loop devices or no mkntfs"
+	echo "1..1"
+	exit 0
+fi
+for t in loopattach ntfsprobe ntfs-mutate; do
+	command -v "$t" >/dev/null || {
+		echo "not ok 1 - $t is built (make all unit-tests)"
+		echo "1..1"
+		exit 1
+	}
+done
+
+# Never rm -rf a tree with a mount in it (a bind of /dev in a chroot).
+safe_rm() {
+	if findmnt -rn -o TARGET | grep -q "^$1\(/\|\$\)"; then
+		echo "# $1: something is still mounted under it; not removed" >&2
+		return 1
+	fi
+	rm -rf "$1"
+}
+
+safe_rm "$WORK"
+mkdir -p "$WORK/run"
+devs=()
+cleanup() {
+	local d
+	for d in "${devs[@]}"; do
+		findmnt -rn -S "$d" -o TARGET | while read -r m; do umount "$m"; done
+		losetup -d "$d" 2>/dev/null
+	done
+	safe_rm "$WORK"
+}
+trap cleanup EXIT
+printf 'pass word\n' >"$WORK/pw"
+
+# vol_sum IMAGE: a digest of the sparse IMAGE's data and where it lies
+# (a full read of 8 GiB of holes would take minutes).
+vol_sum() {
+	python3 -c '
+import hashlib, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+end = os.fstat(fd).st_size
+h = hashlib.sha256()
+pos = 0
+while pos < end:
+    try:
+        pos = os.lseek(fd, pos, os.SEEK_DATA)
+    except OSError:
+        break
+    stop = os.lseek(fd, pos, os.SEEK_HOLE)
+    h.update(b"%d:" % pos)
+    while pos < stop:
+        chunk = os.pread(fd, min(1 << 20, stop - pos), pos)
+        h.update(chunk)
+        pos += len(chunk)
+print(h.hexdigest())' "$1"
+}
+
+# host NAME SIZE_GIB STATE: an NTFS volume in $WORK/NAME.img in STATE
+# (clean, dirty, fast-startup, hibernated, bitlocker, existing), attached to
+# a loop device: $dev.
+host() {
+	local img=$WORK/$1.img mnt=$WORK/mnt
+	truncate -s "$2G" "$img"
+	mkntfs -Q -F -L WIN "$img" >/dev/null 2>&1 || { echo "# mkntfs failed"; exit 1; }
+	case $3 in
+	dirty) ntfs-mutate "$img" dirty >/dev/null ;;
+	fast-startup) ntfs-mutate "$img" log-fast-startup >/dev/null ;;
+	bitlocker) ntfs-mutate "$img" bitlocker >/dev/null ;;
+	hibernated | existing)
+		mkdir -p "$mnt"
+		ntfs-3g "$img" "$mnt"
+		if [ "$3" = hibernated ]; then
+			{ printf 'hibr'; head -c 65532 /dev/zero; } >"$mnt/hiberfil.sys"
+		else
+			mkdir "$mnt/linux"
+			echo "the user's own file" >"$mnt/linux/debian.img"
+		fi
+		umount "$mnt"
+		while pgrep -f "ntfs-3g $img" >/dev/null; do sleep 0.1; done
+		;;
+	esac
+	dev=$(losetup -f --show "$img")
+	devs+=("$dev")
+}
+
+# refuse DESCRIPTION STATUS REGEX ARGS...: loopboot-create ARGS on $dev
+# ends with STATUS, its stderr matches REGEX, nothing changed.
+refuse() {
+	local what=$1 want=$2 re=$3 img before after rc
+	shift 3
+	img=$(losetup -n -O BACK-FILE "$dev")
+	before=$(vol_sum "$img")
+	"$CREATE" --host "$dev" --file /linux/debian.img --user alice \
+		--password-file "$WORK/pw" --yes "$@" </dev/null >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	[ "$rc" = "$want" ]
+	tap $? "$what: exit status $want (got $rc)"
+	grep -Eq -- "$re" "$WORK/err"
+	tap $? "$what: the message says why and what to do ($re)" ||
+		sed 's/^/#   /' "$WORK/err"
+	after=$(vol_sum "$img")
+	[ "$before" = "$after" ]
+	tap $? "$what: the volume is unchanged, byte for byte"
+	[ -z "$(findmnt -rn -S "$dev")" ] && ! losetup -n -j "$img" -O NAME | grep -qvx "$dev" &&
+		[ -z "$(ls -A "$WORK/run")" ]
+	tap $? "$what: nothing mounted, no loop device, no state left"
+}
+
+host clean 8 clean
+refuse "size below the minimum" 1 'too small for Debian trixie.*at least 3\.0GiB' --size 2G
+refuse "desktop below its minimum" 1 'at least 12\.0GiB' --size 8G --desktop
+refuse "a password on the command line" 2 'never goes on the command line' --size 3G --password secret
+refuse "a relative --file" 2 'absolute path' --size 3G --file linux/x.img
+refuse "'..' in --file" 2 "no '.' or '..'" --size 3G --file /linux/../x.img
+refuse "no space left for Windows" 1 'not enough free space: .* must stay free \(10% of the volume, at least 2 GiB\).*Nothing was written' --size 7G
+# No --yes, no terminal: it asks nobody.
+img=$(losetup -n -O BACK-FILE "$dev")
+before=$(vol_sum "$img")
+"$CREATE" --host "$dev" --file /linux/debian.img --user alice --password-file "$WORK/pw" \
+	--size 3G </dev/null >"$WORK/out" 2>"$WORK/err"
+rc=$?
+[ "$rc" = 1 ] && grep -q 'give --yes' "$WORK/err" && grep -q 'free space' "$WORK/out"
+tap $? "without --yes and a terminal: the plan is shown, nothing asked, exit 1" ||
+	sed 's/^/#   /' "$WORK/err"
+[ "$before" = "$(vol_sum "$img")" ] && [ -z "$(findmnt -rn -S "$dev")" ]
+tap $? "without --yes: the volume is unchanged and unmounted"
+rm -f "$WORK/nopw"
+"$CREATE" --host "$dev" --file /linux/debian.img --user alice --size 3G --yes \
+	</dev/null >"$WORK/out" 2>"$WORK/err"
+[ $? = 1 ] && grep -q 'give --password-file' "$WORK/err"
+tap $? "no terminal for the password prompt: refused, asks for --password-file"
+"$CREATE" --host "$WORK/clean.img" --file /linux/debian.img --user alice --size 3G --yes \
+	--password-file "$WORK/pw" </dev/null >"$WORK/out" 2>"$WORK/err"
+[ $? = 1 ] && grep -q 'not a block device' "$WORK/err"
+tap $? "--host naming a file, not a partition: refused"
+
+host existing 8 existing
+refuse "the file exists already" 1 '/linux/debian\.img: already exists on .*never overwritten' --size 3G
+mnt=$WORK/mnt
+ntfs-3g -o ro "$dev" "$mnt" && grep -q "the user's own file" "$mnt/linux/debian.img"
+tap $? "the existing file still holds the user's data"
+umount "$mnt"
+while pgrep -f "ntfs-3g -o ro $dev" >/dev/null; do sleep 0.1; done
+
+# A host mounted already: read-only is refused; read-write is used where it
+# is, and left mounted.
+host mounted 8 clean
+mkdir -p "$WORK/user-mnt"
+ntfs-3g -o ro "$dev" "$WORK/user-mnt"
+"$CREATE" --host "$dev" --file /linux/debian.img --user alice --password-file "$WORK/pw" \
+	--size 3G --yes </dev/null >"$WORK/out" 2>"$WORK/err"
+[ $? = 1 ] && grep -q "mounted read-only at $WORK/user-mnt; remount it read-write or unmount it" "$WORK/err"
+tap $? "a host mounted read-only: refused, named where" || sed 's/^/#   /' "$WORK/err"
+umount "$WORK/user-mnt"
+while pgrep -f "ntfs-3g -o ro $dev" >/dev/null; do sleep 0.1; done
+ntfs-3g "$dev" "$WORK/user-mnt"
+"$CREATE" --host "$dev" --file /linux/debian.img --user alice --password-file "$WORK/pw" \
+	--size 3G </dev/null >"$WORK/out" 2>"$WORK/err"
+[ $? = 1 ] && grep -q "mounted at $WORK/user-mnt" "$WORK/out" && grep -q 'give --yes' "$WORK/err"
+tap $? "a host mounted read-write: used where it is (the plan says so)" ||
+	sed 's/^/#   /' "$WORK/out" "$WORK/err"
+[ "$(findmnt -rn -S "$dev" -o TARGET)" = "$WORK/user-mnt" ] && [ -z "$(ls -A "$WORK/run")" ]
+tap $? "a host mounted read-write: left mounted where it was, no state left"
+umount "$WORK/user-mnt"
+while pgrep -f "ntfs-3g $dev" >/dev/null; do sleep 0.1; done
+
+for state in dirty fast-startup hibernated bitlocker; do
+	host "$state" 8 "$state"
+	case $state in
+	dirty) re='chkdsk /f' ;;
+	fast-startup | hibernated) re='Fast Startup.*powercfg /h off' ;;
+	bitlocker) re='BitLocker.*manage-bde -off' ;;
+	esac
+	refuse "Windows volume $state" 1 "$dev: refused, nothing was written: .*$re" --size 3G
+done
+
+echo "1..$n"
+[ "$failed" = 0 ]
