@@ -141,7 +141,7 @@ SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	scripts/init-top/loopboot scripts/local-premount/loopboot \
 	scripts/local-bottom/loopboot scripts/panic/loopboot $(wildcard tests/*/*.sh) tests/run \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \
-	tests/release/tree tests/release/prepare \
+	tests/release/tree tests/release/prepare tests/parallel \
 	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh \
 	helpers/loopboot-create helpers/loopboot-grow conf/loopboot-mkmedia
 lint:
@@ -160,7 +160,9 @@ check-unit: unit-tests $(FUZZ_BINS)
 # cleans build/), then built and installed again in a tree of each Debian
 # release (tests/release/prepare), whose kernels and mkinitramfs the image,
 # boot and system tiers use.  The debootstrapped trees are cached outside
-# build/ for that reason.
+# build/ for that reason.  Tests that boot one QEMU guest at a time run two
+# side by side (tests/parallel); tests/boot/run and tests/system/run do so
+# themselves.
 export LB_SYSTEM_CACHE ?= /var/cache/loopboot-tests
 check: deps
 	tests/install-deb
@@ -168,12 +170,14 @@ check: deps
 	tests/run "$(MAKE) -s lint && echo 'ok - shellcheck'" \
 		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
-		tests/system/shutdown.sh "tests/release/prepare bookworm trixie" \
-		$(wildcard tests/image/*.sh) tests/boot/run tests/boot/mkmedia.sh tests/boot/secureboot.sh \
-		tests/boot/mkmedia-follow.sh tests/boot/esp.sh \
-		tests/boot/cmdline-kernel.sh tests/system/run \
-		tests/create/refusals.sh tests/create/grow.sh tests/create/interrupt.sh \
-		tests/create/e2e.sh
+		tests/system/shutdown.sh tests/create/refusals.sh tests/create/grow.sh \
+		"tests/release/prepare bookworm trixie" \
+		"tests/parallel $(wildcard tests/image/*.sh)" \
+		tests/boot/run \
+		"tests/parallel tests/create/e2e.sh tests/boot/mkmedia.sh tests/boot/secureboot.sh \
+			tests/boot/mkmedia-follow.sh tests/boot/esp.sh tests/boot/cmdline-kernel.sh \
+			tests/create/interrupt.sh" \
+		tests/system/run
 
 fuzz: $(FUZZ_BINS)
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/smoke $(FUZZ_BINS)
