@@ -140,7 +140,7 @@ SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	$(BOOT_PARTS:%=scripts/loopboot/%) scripts/loopboot/shutdown tests/system/run \
 	scripts/init-top/loopboot scripts/local-premount/loopboot \
 	scripts/local-bottom/loopboot scripts/panic/loopboot $(wildcard tests/*/*.sh) tests/run \
-	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo \
+	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo tests/bench/run \
 	tests/release/tree tests/release/prepare tests/parallel \
 	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh \
 	helpers/loopboot-create helpers/loopboot-grow conf/loopboot-mkmedia
@@ -187,6 +187,8 @@ demo: deps
 	tests/release/prepare trixie
 	tests/boot/demo
 
+# The benchmark boots the release trees' kernels (their installed package
+# builds the initramfs): tests/release/prepare, as for demo.
 bench: deps
-	tests/install-deb
+	tests/release/prepare trixie
 	tests/bench/run
