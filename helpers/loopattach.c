@@ -275,22 +275,32 @@ static const char *file_kind(mode_t mode)
 	}
 }
 
+/* Open DEV, a loop device named by the user: the descriptor, or -1 after
+ * the message that says why not. */
+static int open_loop_device(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		msg_errno(dev, -errno, "cannot open the device");
+		return -1;
+	}
+	if (loop_device_nr(fd) < 0) {
+		close(fd);
+		msg_error(dev, "not a loop device");
+		return -1;
+	}
+	return fd;
+}
+
 static int do_detach(const char *dev)
 {
 	struct loop_info64 info;
 	int fd, r;
 
-	fd = open(dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		msg_errno(dev, -errno, "cannot open the device");
+	fd = open_loop_device(dev);
+	if (fd < 0)
 		return EXIT_FAIL;
-	}
-	r = loop_device_nr(fd);
-	if (r < 0) {
-		close(fd);
-		msg_error(dev, "not a loop device");
-		return EXIT_FAIL;
-	}
 	r = loop_detach(fd);
 	if (r == -ENXIO) {
 		close(fd);
@@ -317,17 +327,9 @@ static int do_set_capacity(const char *dev)
 	uint64_t size = 0;
 	int fd, r;
 
-	fd = open(dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		msg_errno(dev, -errno, "cannot open the device");
+	fd = open_loop_device(dev);
+	if (fd < 0)
 		return EXIT_FAIL;
-	}
-	r = loop_device_nr(fd);
-	if (r < 0) {
-		close(fd);
-		msg_error(dev, "not a loop device");
-		return EXIT_FAIL;
-	}
 	r = loop_set_capacity(fd, &size);
 	close(fd);
 	if (r == -ENXIO) {
