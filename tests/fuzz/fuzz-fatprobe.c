@@ -21,18 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int checked_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-	const struct ntfz *z = ctx;
-	uint64_t bs = z->block_size;
-
-	if (off % bs || (len % bs && off + len != z->size))
-		abort();	/* unaligned read */
-	if (off > z->size || len > z->size - off)
-		abort();	/* read beyond the device */
-	return ntfz_read(ctx, off, buf, len);
-}
-
 static void pure(const uint8_t *data, size_t size)
 {
 	struct fat_boot b;
@@ -62,11 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ntfs_dev dev;
 	int err;
 
-	ntfz_parse(&z, data, size);
-	dev.read = checked_read;
-	dev.ctx = &z;
-	dev.size = z.size;
-	dev.block_size = z.block_size;
+	ntfz_device(&z, data, size, &dev);
 	err = fat_probe(&dev, &r);
 	if (err && err != -ENOMEM)
 		abort();

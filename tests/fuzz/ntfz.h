@@ -14,6 +14,7 @@
 #define LOOPBOOT_NTFZ_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ntfs.h"
@@ -99,6 +100,31 @@ static inline int ntfz_read(void *ctx, uint64_t off, void *buf, size_t len)
 			memset(out + (s - off), c->fill, e - s);
 	}
 	return 0;
+}
+
+/* The fuzzers' reader: ntfz_read, and abort() on a read the probing
+ * library must never make (unaligned, or beyond the device). */
+static inline int ntfz_checked_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	const struct ntfz *z = ctx;
+	uint64_t bs = z->block_size;
+
+	if (off % bs || (len % bs && off + len != z->size))
+		abort();	/* unaligned read */
+	if (off > z->size || len > z->size - off)
+		abort();	/* read beyond the device */
+	return ntfz_read(ctx, off, buf, len);
+}
+
+/* DEV reads the input DATA as parsed into Z, through ntfz_checked_read. */
+static inline void ntfz_device(struct ntfz *z, const uint8_t *data, size_t size,
+			       struct ntfs_dev *dev)
+{
+	ntfz_parse(z, data, size);
+	dev->read = ntfz_checked_read;
+	dev->ctx = z;
+	dev->size = z->size;
+	dev->block_size = z->block_size;
 }
 
 #endif
