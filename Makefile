@@ -194,3 +194,4 @@ demo: deps
 bench: deps
 	tests/release/prepare trixie
 	tests/bench/run
+	tests/bench/create.sh

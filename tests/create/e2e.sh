@@ -178,8 +178,9 @@ else
 	grep -qx "LOOPBOOT_IMAGE_FS=\"$FS\"" "$LB_WORK/img/etc/initramfs-tools/conf.d/loopboot" &&
 		grep -qx 'LOOPBOOT_HOST_FS="ntfs"' "$LB_WORK/img/etc/initramfs-tools/conf.d/loopboot"
 	tap $? "--fs $FS: conf.d/loopboot names the image's and the host's file systems (for MODULES=dep)"
-	[ -x "$LB_WORK/img/usr/sbin/$([ "$FS" = btrfs ] && echo btrfs || echo xfs_growfs)" ]
-	tap $? "--fs $FS: the tools to grow it are installed"
+	tool=$([ "$FS" = btrfs ] && echo btrfs || echo xfs_growfs)
+	[ -x "$LB_WORK/img/usr/bin/$tool" ] || [ -x "$LB_WORK/img/usr/sbin/$tool" ]
+	tap $? "--fs $FS: the tools to grow it are installed ($tool)"
 	umount "$LB_WORK/img"
 	lsinitramfs "$LB_WORK/initrd.img" >"$LB_WORK/initrd.list" 2>/dev/null
 	grep -Eq "/$FS\.ko(\.[a-z]+)?\$" "$LB_WORK/initrd.list" && grep -q "sbin/fsck\.$FS\$" "$LB_WORK/initrd.list"
@@ -262,7 +263,10 @@ expect_none() { ! grep -Eaq -- "$1" "$log"; tap $? "$2"; }
 after_poweroff() {
 	expect 'reboot: Power down' "the system powered off"
 	expect 'loopboot-shutdown: /dev/vda1: closed' "loopboot's shutdown closed the host"
-	expect_none 'I/O error|Buffer I/O error' "no I/O error"
+	# (Not the floppy drive of QEMU's pc machine, which has no disk: the
+	# initramfs' btrfs device scan reads every block device.)
+	! grep -a 'I/O error' "$log" | grep -vq 'I/O error, dev fd0,'
+	tap $? "no I/O error (but on the empty floppy drive)" || grep -a 'I/O error' "$log" | head -n 3 | sed 's/^/#   /' 
 }
 
 # The first boot: ntfs3 (Debian 13's kernel has it), growing online.
