@@ -134,6 +134,9 @@ refuse() {
 host clean 8 clean
 refuse "size below the minimum" 1 'too small for Debian trixie.*at least 3\.0GiB' --size 2G
 refuse "desktop below its minimum" 1 'at least 12\.0GiB' --size 8G --desktop
+refuse "--fs of another type" 2 '--fs zfs: ext4, btrfs or xfs' --size 3G --fs zfs
+refuse "an xfs /home below mkfs.xfs' minimum" 1 '--home-size 256M: give at least 300M \(for xfs\)' \
+	--size 3G --fs xfs --home-size 256M
 refuse "a password on the command line" 2 'never goes on the command line' --size 3G --password secret
 refuse "a relative --file" 2 'absolute path' --size 3G --file linux/x.img
 refuse "'..' in --file" 2 "no '.' or '..'" --size 3G --file /linux/../x.img

@@ -9,10 +9,11 @@
 #    systemd-networkd is not enabled and has no .network file;
 #  the same run without --desktop, the other way round (so the checks can
 #    tell the two apart);
-#  --fs btrfs (both runs): the image and the /home image are btrfs, fstab
-#    mounts /home as btrfs with no fsck pass, btrfs-progs is asked for,
-#    conf.d/loopboot names the host's and the image's file systems, and the
-#    initramfs is made again when it lacks the btrfs module.
+#  --fs btrfs (the desktop run) and --fs xfs (the other): the image and
+#    the /home image are of that type, fstab mounts /home so with no fsck
+#    pass, btrfs-progs or xfsprogs is asked for, conf.d/loopboot names the
+#    host's and the image's file systems, and the initramfs is made again
+#    when it lacks the module.
 # The host is ext4 (fallocate: 12 GiB allocated at once) in a sparse file.
 #
 #   tests/create/stubbed.sh     (tools from build/: make all)
@@ -91,14 +92,14 @@ dev=$(losetup -f --show "$WORK/host.img")
 printf 'pw\n' >"$WORK/pw"
 : >"$WORK/loopboot.deb"
 
-# create NAME ARGS...: a run to the end, then its file's system mounted at
-# $WORK/img (the host at $WORK/mnt).
+# create NAME FS ARGS...: a run to the end, then its file's system mounted
+# at $WORK/img (the host at $WORK/mnt).
 create() {
-	local name=$1 rc
-	shift
+	local name=$1 fs=$2 rc
+	shift 2
 	"$CREATE" --host "$dev" --file "/$name.img" --user alice --password-file "$WORK/pw" \
 		--mirror http://127.0.0.1:9/debian --deb "$WORK/loopboot.deb" --locale C.UTF-8 \
-		--timezone Etc/UTC --keymap us --fs btrfs --home-size 256M --yes "$@" \
+		--timezone Etc/UTC --keymap us --fs "$fs" --home-size 320M --yes "$@" \
 		</dev/null >"$WORK/$name.out" 2>&1
 	rc=$?
 	tap $rc "$name: loopboot-create ran to the end with the stub system (exit $rc)" ||
@@ -106,27 +107,27 @@ create() {
 	mount -o ro "$dev" "$WORK/mnt" &&
 		mount -o ro,loop "$WORK/mnt/$name.img" "$WORK/img" || return 1
 	T=$WORK/img
-	[ "$(findmnt -n -o FSTYPE "$T")" = btrfs ] &&
-		[ "$(blkid -o value -s TYPE "$WORK/mnt/$name.home.img")" = btrfs ]
-	tap $? "$name: --fs btrfs: the image and the /home image are btrfs"
-	grep -Eq "^/host/$name\\.home\\.img +/home +btrfs +loop +0 +0\$" "$T/etc/fstab"
-	tap $? "$name: fstab mounts /home as btrfs from /host, with no fsck pass" ||
+	[ "$(findmnt -n -o FSTYPE "$T")" = "$fs" ] &&
+		[ "$(blkid -o value -s TYPE "$WORK/mnt/$name.home.img")" = "$fs" ]
+	tap $? "$name: --fs $fs: the image and the /home image are $fs"
+	grep -Eq "^/host/$name\\.home\\.img +/home +$fs +loop +0 +0\$" "$T/etc/fstab"
+	tap $? "$name: fstab mounts /home as $fs from /host, with no fsck pass" ||
 		sed 's/^/#   /' "$T/etc/fstab"
-	grep -qx 'LOOPBOOT_IMAGE_FS="btrfs"' "$T/etc/initramfs-tools/conf.d/loopboot" &&
+	grep -qx "LOOPBOOT_IMAGE_FS=\"$fs\"" "$T/etc/initramfs-tools/conf.d/loopboot" &&
 		grep -qx 'LOOPBOOT_HOST_FS="ext4"' "$T/etc/initramfs-tools/conf.d/loopboot"
-	tap $? "$name: conf.d/loopboot names the image's (btrfs) and the host's (ext4) file systems"
-	grep -Eq '^apt-get install .* btrfs-progs( |$)' "$T/var/log/stub.log"
-	tap $? "$name: btrfs-progs is installed (fsck.btrfs in the initramfs, loopboot-grow)"
+	tap $? "$name: conf.d/loopboot names the image's ($fs) and the host's (ext4) file systems"
+	grep -Eq "^apt-get install .* $([ "$fs" = btrfs ] && echo btrfs-progs || echo xfsprogs)( |\$)" "$T/var/log/stub.log"
+	tap $? "$name: the $fs tools are installed (fsck.$fs in the initramfs, loopboot-grow)"
 	grep -q '^update-initramfs -u -k 6.1.0-stub' "$T/var/log/stub.log" &&
-		grep -q 'fs/btrfs/btrfs.ko' "$T/boot/initrd.img-6.1.0-stub"
-	tap $? "$name: an initramfs without the btrfs module is made again"
+		grep -q "fs/$fs/$fs.ko" "$T/boot/initrd.img-6.1.0-stub"
+	tap $? "$name: an initramfs without the $fs module is made again"
 }
 finish() {
 	umount "$WORK/img"
 	umount "$WORK/mnt"
 }
 
-create desktop --size 12G --desktop
+create desktop btrfs --size 12G --desktop
 plan=$WORK/desktop.out
 grep -q '^  system      Debian trixie from .*, desktop (task-desktop)$' "$plan" &&
 	grep -q '^  network     NetworkManager$' "$plan"
@@ -138,7 +139,7 @@ tap $? "--desktop: apt-get installs task-desktop and network-manager, with their
 tap $? "--desktop: systemd-networkd is not enabled and has no .network file"
 finish
 
-create plain --size 3G
+create plain xfs --size 3G
 grep -q '^  network     DHCP on every wired interface (systemd-networkd)$' "$WORK/plain.out"
 tap $? "without --desktop: the plan names systemd-networkd"
 ! grep -q 'task-desktop\|network-manager' "$T/var/log/stub.log" &&
