@@ -13,7 +13,9 @@
 #    the /home image are of that type, fstab mounts /home so with no fsck
 #    pass, btrfs-progs or xfsprogs is asked for, conf.d/loopboot names the
 #    host's and the image's file systems, and the initramfs is made again
-#    when it lacks the module.
+#    when it lacks the module;
+#  --cache held by another run (its lock): the plain run says so, waits,
+#    and goes on.
 # The host is ext4 (fallocate: 12 GiB allocated at once) in a sparse file.
 #
 #   tests/create/stubbed.sh     (tools from build/: make all)
@@ -139,7 +141,14 @@ tap $? "--desktop: apt-get installs task-desktop and network-manager, with their
 tap $? "--desktop: systemd-networkd is not enabled and has no .network file"
 finish
 
-create plain xfs --size 3G
+mkdir -p "$WORK/cache"
+flock "$WORK/cache/.loopboot-create.lock" sleep 4 &
+sleep 0.5
+t0=$SECONDS
+create plain xfs --size 3G --cache "$WORK/cache"
+grep -q "$WORK/cache: in use by another run; its steps that download wait for it" "$WORK/plain.out" &&
+	[ $((SECONDS - t0)) -ge 3 ]
+tap $? "--cache in use by another run: it says so and waits for it ($((SECONDS - t0)) s)"
 grep -q '^  network     DHCP on every wired interface (systemd-networkd)$' "$WORK/plain.out"
 tap $? "without --desktop: the plan names systemd-networkd"
 ! grep -q 'task-desktop\|network-manager' "$T/var/log/stub.log" &&
