@@ -171,10 +171,12 @@ check: deps
 		$(UNIT_BINS) "tests/fuzz/smoke $(FUZZ_BINS)" \
 		$(wildcard tests/shell/*.sh) tests/deb/lintian.sh tests/deb/lifecycle.sh \
 		tests/system/shutdown.sh tests/create/refusals.sh tests/create/grow.sh \
+		tests/create/stubbed.sh \
 		"tests/release/prepare bookworm trixie" \
 		"tests/parallel $(wildcard tests/image/*.sh)" \
 		tests/boot/run \
-		"tests/parallel tests/create/e2e.sh tests/boot/mkmedia.sh tests/boot/secureboot.sh \
+		"tests/parallel 'tests/create/e2e.sh; tests/create/e2e.sh --fs btrfs' \
+			tests/boot/mkmedia.sh tests/boot/secureboot.sh \
 			tests/boot/mkmedia-follow.sh tests/boot/esp.sh tests/boot/cmdline-kernel.sh \
 			tests/create/interrupt.sh" \
 		tests/system/run
@@ -192,3 +194,4 @@ demo: deps
 bench: deps
 	tests/release/prepare trixie
 	tests/bench/run
+	tests/bench/create.sh

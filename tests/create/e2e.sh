@@ -8,20 +8,33 @@
 # apt-get update against the mirror, grows the file online by 256 MiB
 # (loopboot-grow) and powers off.  Offline: the volume is clean, the file
 # holds exactly the new size, allocated, and e2fsck -fn finds the image
-# clean.  Also --home-size (/home in a second file, mounted by fstab) and
-# --iso (loopboot-mkmedia run in the new system).
+# clean.  Also --home-size (/home in a second file, mounted by fstab),
+# --iso (loopboot-mkmedia run in the new system), --pxe (its files) and
+# --usb (the boot image written to a loop device standing in for a stick,
+# compared byte for byte).
+#
+# With --fs btrfs or --fs xfs: the system on that file system (root and
+# /home), one boot (ntfs3) with the same checks and the online growth, the
+# file system type, fstab and the initramfs' module checked, and offline
+# btrfs check or xfs_repair -n instead of e2fsck; no --iso, --pxe, --usb.
 #
 # Packages come from $LB_SYSTEM_CACHE/create-cache (filled on the first
 # run).  The loopboot package installed into the new system: LB_CREATE_DEB,
 # else ../loopboot_VERSION_ARCH.deb (made by tests/install-deb in make
 # check) when it has loopboot-grow, else one built here from this tree.
 #
-#   tests/create/e2e.sh
+#   tests/create/e2e.sh [--fs btrfs|xfs]
 # shellcheck disable=SC2016 # $(...) typed into the guest, not run here
 # shellcheck disable=SC2015 # "a && b || c": c when either fails
 set -u
 LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+FS=ext4
+if [ "${1-}" = --fs ]; then
+	FS=${2:?--fs needs btrfs or xfs}
+fi
+case $FS in ext4 | btrfs | xfs) ;; *) echo "usage: $0 [--fs btrfs|xfs]" >&2; exit 2 ;; esac
 export LB_WORK=$LB_TOP/build/create-e2e
+[ "$FS" = ext4 ] || LB_WORK=$LB_WORK-$FS
 B=${B:-build}
 # shellcheck source=../lib/qemu.sh
 . "$LB_TOP/tests/lib/qemu.sh"
@@ -53,12 +66,14 @@ start=$(date +%s)
 qemu=''
 safe_rm "$LB_WORK"
 mkdir -p "$LB_WORK/run" "$LB_WORK/mnt" "$CACHE"
-part=''
+part='' usbdev=''
 cleanup() {
+	findmnt -rn "$LB_WORK/img" >/dev/null && umount "$LB_WORK/img"
 	findmnt -rn "$LB_WORK/mnt" >/dev/null && umount "$LB_WORK/mnt"
 	[ -n "$part" ] && losetup -d "$part" 2>/dev/null
+	[ -n "$usbdev" ] && losetup -d "$usbdev" 2>/dev/null
 	[ -n "${qemu-}" ] && kill "$qemu" 2>/dev/null
-	rm -f "$LB_WORK/disk.img" "$LB_WORK/console"
+	rm -f "$LB_WORK/disk.img" "$LB_WORK/console" "$LB_WORK/usb.img"
 }
 trap cleanup EXIT
 
@@ -84,13 +99,22 @@ part=$(losetup -f --show -o 1048576 --sizelimit $((6 * 1024 * 1048576)) "$disk")
 mkntfs -Q -F -p 2048 -H 255 -S 63 -L WINDOWS "$part" >/dev/null 2>&1 || lb_die "mkntfs failed"
 uuid=$(blkid -o value -s UUID "$part")
 
+# --- the stick: a loop device, its last MiB not zero (an old backup GPT) ----
+media=()
+if [ "$FS" = ext4 ]; then
+	truncate -s 600M "$LB_WORK/usb.img"
+	head -c 1048576 /dev/urandom | dd of="$LB_WORK/usb.img" bs=1M seek=599 conv=notrunc status=none
+	usbdev=$(losetup -f --show "$LB_WORK/usb.img")
+	media=(--iso "$LB_WORK/loopboot.iso" --pxe "$LB_WORK/pxe" --usb "$usbdev" --yes-usb "$usbdev")
+fi
+
 # --- create ----------------------------------------------------------------------
 printf '%s\n' "$PASSWORD" >"$LB_WORK/pw"
 t0=$(date +%s)
 cp "$LB_TOP/helpers/loopboot-create" "$LB_WORK/loopboot-create"
 "$LB_WORK/loopboot-create" --host "$part" --file "$FILE" --size 3G --user alice \
 	--password-file "$LB_WORK/pw" --hostname lbcreate --mirror "$MIRROR" --cache "$CACHE" \
-	--deb "$deb" --host-driver ntfs-3g --home-size 256M --iso "$LB_WORK/loopboot.iso" --yes \
+	--deb "$deb" --host-driver ntfs-3g --home-size 320M --fs "$FS" "${media[@]}" --yes \
 	</dev/null >"$LB_WORK/create.log" 2>&1
 if ! tap $? "loopboot-create made the system ($(($(date +%s) - t0)) s)"; then
 	tail -n 30 "$LB_WORK/create.log" | sed 's/^/#   /'
@@ -103,6 +127,7 @@ tap $? "it prints the kernel line (root=UUID=$uuid loop=$FILE rw)"
 tap $? "afterwards: the partition is unmounted, no loop device left"
 ntfsprobe "$part" >/dev/null 2>&1
 tap $? "afterwards: ntfsprobe finds the volume clean"
+if [ "$FS" = ext4 ]; then
 [ "$(blkid -o value -s TYPE "$LB_WORK/loopboot.iso")" = iso9660 ] &&
 	xorriso -indev "$LB_WORK/loopboot.iso" -ls /loopboot 2>/dev/null | grep -q vmlinuz &&
 	xorriso -osirrox on -indev "$LB_WORK/loopboot.iso" -extract /boot/grub/grub.cfg \
@@ -110,16 +135,60 @@ tap $? "afterwards: ntfsprobe finds the volume clean"
 	grep -q "linux /loopboot/vmlinuz 'root=UUID=$uuid' 'loop=$FILE' 'rw'\$" "$LB_WORK/grub.cfg"
 tap $? "--iso: the boot image was made, its menu has the kernel line (loopboot-mkmedia in the new system)" ||
 	stat -c '#   %n: %s bytes' "$LB_WORK/loopboot.iso" 2>&1
+isize=$(stat -c %s "$LB_WORK/loopboot.iso")
+cmp -n "$isize" "$LB_WORK/loopboot.iso" "$usbdev"
+tap $? "--usb: the stick holds the boot image, byte for byte ($isize bytes)"
+grep -q "$usbdev: written and read back" "$LB_WORK/create.log" &&
+	grep -q "$usbdev: the boot stick is ready" "$LB_WORK/create.log"
+tap $? "--usb: it says the stick was written and read back"
+[ "$(dd if="$usbdev" bs=1M skip=599 count=1 status=none | tr -d '\0' | wc -c)" = 0 ]
+tap $? "--usb: the stick's last MiB (an old backup GPT's place) is zeroed"
 rm -f "$LB_WORK/loopboot.iso"
+losetup -d "$usbdev"
+usbdev=''
+rm -f "$LB_WORK/usb.img"
+[ -s "$LB_WORK/pxe/vmlinuz-loopboot" ] && [ -s "$LB_WORK/pxe/initrd.img-loopboot" ] &&
+	grep -q "^kernel vmlinuz-loopboot initrd=initrd.img-loopboot root=UUID=$uuid loop=$FILE rw\$" \
+		"$LB_WORK/pxe/boot.ipxe" &&
+	grep -q "root=UUID=$uuid loop=$FILE rw" "$LB_WORK/pxe/pxelinux.cfg/default"
+tap $? "--pxe: the kernel, the initramfs, boot.ipxe and pxelinux.cfg/default with the kernel line" ||
+	{ ls -l "$LB_WORK/pxe" && head -n 20 "$LB_WORK/pxe/boot.ipxe"; } 2>&1 | sed 's/^/#   /'
+fi
 
 # The kernel and initramfs, out of the image (read-only).
 ntfs-3g -o ro "$part" "$LB_WORK/mnt" || lb_die "cannot mount $part"
 img=$LB_WORK/mnt$FILE
-kver=$(debugfs -R 'ls /boot' "$img" 2>/dev/null | tr -s ' ' '\n' | sed -n 's/^vmlinuz-//p' | sort -V | tail -n 1)
-debugfs -R "dump /boot/vmlinuz-$kver $LB_WORK/vmlinuz" "$img" >/dev/null 2>&1
-debugfs -R "dump /boot/initrd.img-$kver $LB_WORK/initrd.img" "$img" >/dev/null 2>&1
+if [ "$FS" = ext4 ]; then
+	kver=$(debugfs -R 'ls /boot' "$img" 2>/dev/null | tr -s ' ' '\n' | sed -n 's/^vmlinuz-//p' | sort -V | tail -n 1)
+	debugfs -R "dump /boot/vmlinuz-$kver $LB_WORK/vmlinuz" "$img" >/dev/null 2>&1
+	debugfs -R "dump /boot/initrd.img-$kver $LB_WORK/initrd.img" "$img" >/dev/null 2>&1
+else
+	mkdir -p "$LB_WORK/img"
+	ro=ro
+	[ "$FS" = xfs ] && ro=ro,norecovery
+	mount -t "$FS" -o "$ro,loop" "$img" "$LB_WORK/img" || lb_die "cannot mount the $FS image"
+	[ "$(findmnt -n -o FSTYPE "$LB_WORK/img")" = "$FS" ]
+	tap $? "--fs $FS: the image holds $FS"
+	kver=$(find "$LB_WORK/img/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
+	cp "$LB_WORK/img/boot/vmlinuz-$kver" "$LB_WORK/vmlinuz"
+	cp "$LB_WORK/img/boot/initrd.img-$kver" "$LB_WORK/initrd.img"
+	grep -Eq "^/host${FILE%.img}\.home\.img +/home +$FS +loop +0 +0\$" "$LB_WORK/img/etc/fstab"
+	tap $? "--fs $FS: fstab mounts /home as $FS, with no fsck pass" ||
+		sed 's/^/#   /' "$LB_WORK/img/etc/fstab"
+	grep -qx "LOOPBOOT_IMAGE_FS=\"$FS\"" "$LB_WORK/img/etc/initramfs-tools/conf.d/loopboot" &&
+		grep -qx 'LOOPBOOT_HOST_FS="ntfs"' "$LB_WORK/img/etc/initramfs-tools/conf.d/loopboot"
+	tap $? "--fs $FS: conf.d/loopboot names the image's and the host's file systems (for MODULES=dep)"
+	tool=$([ "$FS" = btrfs ] && echo btrfs || echo xfs_growfs)
+	[ -x "$LB_WORK/img/usr/bin/$tool" ] || [ -x "$LB_WORK/img/usr/sbin/$tool" ]
+	tap $? "--fs $FS: the tools to grow it are installed ($tool)"
+	umount "$LB_WORK/img"
+	lsinitramfs "$LB_WORK/initrd.img" >"$LB_WORK/initrd.list" 2>/dev/null
+	grep -Eq "/$FS\.ko(\.[a-z]+)?\$" "$LB_WORK/initrd.list" && grep -q "sbin/fsck\.$FS\$" "$LB_WORK/initrd.list"
+	tap $? "--fs $FS: the initramfs has the $FS module and fsck.$FS"
+fi
 size_before=$(stat -c %s "$img")
-umount "$LB_WORK/mnt"
+# (the image's loop device, if any, lets go of the file on its last close)
+for _ in $(seq 20); do umount "$LB_WORK/mnt" 2>/dev/null && break; sleep 0.5; done
 while pgrep -f "ntfs-3g -o ro $part" >/dev/null; do sleep 0.1; done
 losetup -d "$part"
 part=''
@@ -194,7 +263,10 @@ expect_none() { ! grep -Eaq -- "$1" "$log"; tap $? "$2"; }
 after_poweroff() {
 	expect 'reboot: Power down' "the system powered off"
 	expect 'loopboot-shutdown: /dev/vda1: closed' "loopboot's shutdown closed the host"
-	expect_none 'I/O error|Buffer I/O error' "no I/O error"
+	# (Not the floppy drive of QEMU's pc machine, which has no disk: the
+	# initramfs' btrfs device scan reads every block device.)
+	! grep -a 'I/O error' "$log" | grep -vq 'I/O error, dev fd0,'
+	tap $? "no I/O error (but on the empty floppy drive)" || grep -a 'I/O error' "$log" | head -n 3 | sed 's/^/#   /' 
 }
 
 # The first boot: ntfs3 (Debian 13's kernel has it), growing online.
@@ -208,6 +280,7 @@ run GROW 240 "$(sudo_cmd loopboot-grow +256M --yes) >/dev/null 2>&1; echo rc=\$?
 run DF2 30 'df -B1 --output=size / | tail -n 1'
 run ZRAM 30 'grep -o "^/dev/zram[0-9]*" /proc/swaps'
 run HOME 30 'findmnt -n -o SOURCE,FSTYPE /home'
+run ROOTFS 30 'findmnt -n -o FSTYPE /'
 poweroff
 expect 'LBT-STATE (running|degraded)' "systemctl is-system-running: running (or degraded)"
 grep -aq 'LBT-STATE running' "$log" || grep -a 'LBT-STATE' "$log" | sed 's/^/# /'
@@ -220,10 +293,12 @@ df2=$(sed -n 's/.*LBT-DF2 \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 [ -n "$df1" ] && [ -n "$df2" ] && [ "$df2" -gt $((df1 + 200 * 1048576)) ]
 tap $? "df shows the grown root ($df1 -> $df2 bytes)"
 expect 'LBT-ZRAM /dev/zram0' "swap is zram"
-expect 'LBT-HOME /dev/loop[0-9]+ +ext4' "--home-size: /home is the second image, mounted from /host by fstab"
+expect "LBT-HOME /dev/loop[0-9]+ +$FS" "--home-size: /home is the second image, mounted from /host by fstab"
+expect "LBT-ROOTFS $FS" "the root is $FS"
 after_poweroff
 
 # The second boot: ntfs-3g (rootfstype= pins it), after the growth.
+if [ "$FS" = ext4 ]; then
 boot ntfs-3g rootfstype=ntfs-3g
 run STATE 300 'systemctl is-system-running --wait'
 run HOST 30 'findmnt -n -o FSTYPE,OPTIONS /host | cut -c1-40'
@@ -235,6 +310,7 @@ df3=$(sed -n 's/.*LBT-DF3 \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 [ -n "$df3" ] && [ "$df3" = "$df2" ]
 tap $? "the grown size after the reboot ($df3)"
 after_poweroff
+fi
 TAP_PREFIX=''
 
 # --- offline ----------------------------------------------------------------------
@@ -247,10 +323,18 @@ ntfs-3g -o ro "$part" "$LB_WORK/mnt"
 size=$(stat -c %s "$img")
 [ "$size" = $((size_before + 256 * 1048576)) ] && [ $(($(stat -c '%b*%B' "$img"))) -ge "$size" ]
 tap $? "offline: the file is exactly 256 MiB bigger, allocated ($size_before -> $size)"
-e2fsck -fn "$img" >"$LB_WORK/e2fsck.log" 2>&1
-tap $? "offline: e2fsck -fn finds the image clean" || tail -n 5 "$LB_WORK/e2fsck.log" | sed 's/^/#   /'
-e2fsck -fn "${img%.img}.home.img" >"$LB_WORK/e2fsck.log" 2>&1
-tap $? "offline: e2fsck -fn finds the /home image clean" || tail -n 5 "$LB_WORK/e2fsck.log" | sed 's/^/#   /'
+# fsck_image FILE: the image's own checker, read-only.
+fsck_image() {
+	case $FS in
+	ext4) e2fsck -fn "$1" ;;
+	btrfs) btrfs check --readonly "$1" ;;
+	xfs) xfs_repair -n -f "$1" ;;
+	esac >"$LB_WORK/fsck.log" 2>&1
+}
+fsck_image "$img"
+tap $? "offline: the $FS checker finds the image clean" || tail -n 5 "$LB_WORK/fsck.log" | sed 's/^/#   /'
+fsck_image "${img%.img}.home.img"
+tap $? "offline: the $FS checker finds the /home image clean" || tail -n 5 "$LB_WORK/fsck.log" | sed 's/^/#   /'
 umount "$LB_WORK/mnt"
 while pgrep -f "ntfs-3g -o ro $part" >/dev/null; do sleep 0.1; done
 
