@@ -35,6 +35,8 @@ LB_WORK=${LB_WORK:-$LB_TOP/build/boot-esp}
 . "$LB_TOP/tests/lib/tap.sh"
 # shellcheck source=../lib/expect.sh
 . "$LB_TOP/tests/lib/expect.sh"
+# shellcheck source=../lib/disk.sh
+. "$LB_TOP/tests/lib/disk.sh"
 # shellcheck source=../lib/qemu.sh
 . "$LB_TOP/tests/lib/qemu.sh"
 
@@ -147,11 +149,14 @@ off() {
 	umount /boot/efi 2>/dev/null
 	sync
 	say "powering off"
-	# As systemd's last stage: into /run/initramfs, the old root at /oldroot.
+	# As systemd's last stage: into /run/initramfs with /dev, /proc and
+	# /sys moved there (the program reads the loop device in /sys), the
+	# old root at /oldroot.
 	if [ -x /run/initramfs/shutdown ] && mkdir -p /run/initramfs/oldroot &&
-		mount --move /dev /run/initramfs/dev && cd /run/initramfs &&
-		pivot_root . oldroot; then
-		exec chroot . /shutdown poweroff
+		mount --move /dev /run/initramfs/dev && mount --move /sys /run/initramfs/sys &&
+		mount --move /proc /run/initramfs/proc && cd /run/initramfs && pivot_root . oldroot; then
+		# The old root's programs are under /oldroot now: busybox's chroot.
+		exec /bin/busybox chroot . /shutdown poweroff
 	fi
 	say "no loopboot shutdown; the root read-only, power off"
 	mount -o remount,ro /
@@ -203,8 +208,9 @@ sed -i -e 's/^MODULES=.*/MODULES=list/' "$tree/etc/initramfs-tools/initramfs.con
 printf '%s\n' virtio_pci virtio_blk >>"$tree/etc/initramfs-tools/modules"
 kver=$(find "$tree/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
 [ -n "$kver" ] || lb_die "$tar: no kernel in /boot"
-if ! { lb_chroot "$tree" dpkg -i /tmp/loopboot.deb &&
-	lb_chroot "$tree" update-initramfs -c -k "$kver"; } >"$LB_WORK/install.log" 2>&1; then
+# The package's postinst makes the initramfs images of every kernel.
+if ! { lb_chroot "$tree" dpkg -i /tmp/loopboot.deb && [ -s "$tree/boot/initrd.img-$kver" ]; } \
+	>"$LB_WORK/install.log" 2>&1; then
 	tail -n 20 "$LB_WORK/install.log" >&2
 	lb_die "installing the package in the tree failed (see $LB_WORK/install.log)"
 fi
@@ -303,7 +309,7 @@ order_before=$(lines before | sed -n 's/^BootOrder: //p')
 tap $? "before --esp: Windows Boot Manager (Boot$win) first in BootOrder ($order_before)"
 expect_log '^LBESP esp rc=0' "loopboot-mkmedia --esp --next ran (see $log)" ||
 	lines esp | sed 's/^/#   /'
-new=$(lines after | awk '/^Boot[0-9A-F]{4}/ && /\\EFI\\loopboot\\shimx64.efi/ { print substr($1, 5, 4) }')
+new=$(lines after | awk '/^Boot[0-9A-F][0-9A-F][0-9A-F][0-9A-F]/ && /\\EFI\\loopboot\\shimx64.efi/ { print substr($1, 5, 4) }')
 order_after=$(lines after | sed -n 's/^BootOrder: //p')
 [ "$(echo "$new" | grep -c .)" = 1 ] && lines after | grep -q "^Boot$new\\* loopboot	HD(1,GPT,"
 tap $? "one new entry Boot$new \"loopboot\" for \\EFI\\loopboot\\shimx64.efi on the ESP (partition 1)"
@@ -321,10 +327,12 @@ tap $? "offline: the volume is clean ($(head -c 120 "$LB_WORK/ntfsprobe.log"))"
 now=$(esp_files)
 [ "$now" = "$esp_before" ]
 tap $? "offline: the ESP's other files byte for byte unchanged (\\EFI\\Microsoft\\Boot\\bootmgfw.efi, BCD)"
+missing=
 for f in shimx64.efi grubx64.efi grub.cfg vmlinuz initrd.img loopboot.txt; do
-	[ -s "$LB_WORK/esp-now/EFI/loopboot/$f" ] || break
+	[ -s "$LB_WORK/esp-now/EFI/loopboot/$f" ] || missing="$missing $f"
 done
-tap $? "offline: \\EFI\\loopboot\\ holds shim, GRUB, the menu, the kernel and initramfs (missing: $f)"
+[ -z "$missing" ]
+tap $? "offline: \\EFI\\loopboot\\ holds shim, GRUB, the menu, the kernel and initramfs (missing:${missing:- none})"
 
 # --- 2: the firmware, BootNext; --remove ---------------------------------------------------
 log=$LB_WORK/serial-2.log
