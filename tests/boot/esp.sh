@@ -47,7 +47,7 @@ CACHE=${LB_SYSTEM_CACHE:-$LB_TOP/build/system-cache}
 # initramfs-tools are the package's own dependencies, installed here first
 # so that the package goes in at each run with dpkg alone.
 PACKAGES="initramfs-tools busybox udev kmod e2fsprogs zstd efibootmgr
-	shim-signed grub-efi-amd64-signed linux-image-amd64"
+	shim-signed grub-efi-amd64-signed linux-image-amd64 grub-pc-bin xorriso mtools"
 FILE=/linux/root.img
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
@@ -174,7 +174,10 @@ run cmdline cat /proc/cmdline
 run secureboot od -An -tu1 -j4 -N1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
 run mount grep -E ' / | /boot/efi ' /proc/mounts
 mkdir -p /boot/efi
-mount -t vfat /dev/vda1 /boot/efi || say "ESP: cannot mount /dev/vda1"
+case " $(cat /proc/cmdline) " in
+*"BOOT_IMAGE=(lb_root)"*) ;;
+*) mount -t vfat /dev/vda1 /boot/efi || say "ESP: cannot mount /dev/vda1" ;;
+esac
 case " $(cat /proc/cmdline) " in
 *" lbesp=1 "*)
 	# Windows' entry, first in BootOrder, as Windows' setup leaves it.
@@ -183,6 +186,12 @@ case " $(cat /proc/cmdline) " in
 	run before efibootmgr -v
 	run esp loopboot-mkmedia --esp --next --serial --timeout 1
 	run after efibootmgr -v
+	# The stick, as the user makes it by default: Debian 13's signed GRUB
+	# reads NTFS, so GRUB only.
+	run iso loopboot-mkmedia --serial --timeout 1 --iso /root/loopboot.iso
+	;;
+*"BOOT_IMAGE=(lb_root)"*)
+	run stick uname -r
 	;;
 *)
 	run boot2 efibootmgr -v
@@ -267,8 +276,18 @@ volume_clean() {
 	local part=$LB_WORK/host.part
 	dd if="$disk" of="$part" bs=1M skip=$((1 + esp_mb)) count="$ntfs_mb" status=none
 	ntfsprobe "$part" >"$LB_WORK/ntfsprobe.log" 2>&1
-	local rc=$?
-	rm -f "$part"
+}
+# The ISO the system made, out of the image on the volume (read-only).
+iso_out() {
+	local part=$LB_WORK/host.part mnt=$LB_WORK/mnt rc
+	mkdir -p "$mnt"
+	ntfs-3g -o ro "$part" "$mnt" || return 1
+	debugfs -R "dump /root/loopboot.iso $LB_WORK/loopboot.iso" "$mnt$FILE" >/dev/null 2>&1
+	[ -s "$LB_WORK/loopboot.iso" ]
+	rc=$?
+	umount "$mnt"
+	while pgrep -f "ntfs-3g -o ro $part" >/dev/null; do sleep 0.1; done
+	rmdir "$mnt"
 	return $rc
 }
 # The lines of one tag out of the serial log.
@@ -276,15 +295,14 @@ lines() { sed -n "s/^LBESP $1 //p" "$log"; }
 # efibootmgr -v's entries and BootOrder: what --remove must give back.
 nvram() { lines "$1" | grep -E '^(BootOrder|Boot[0-9A-F]{4})'; }
 
-firmware() { # LOG QEMU_OPTIONS...
-	local serial=$1
-	shift
+firmware() { # LOG VARS QEMU_OPTIONS...
+	local serial=$1 vars=$2
+	shift 2
 	lb_qemu -m 1024 -t "${LB_BOOT_TIMEOUT:-300}" -s "file:$serial" -nic none \
 		-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \
 		-global ICH9-LPC.disable_s3=1 \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
-		-drive "if=pflash,format=raw,unit=1,file=$LB_WORK/vars.fd" \
-		-drive "file=$disk,format=raw,if=virtio" "$@" </dev/null >>"$LB_WORK/qemu.log" 2>&1
+		-drive "if=pflash,format=raw,unit=1,file=$vars" "$@" </dev/null >>"$LB_WORK/qemu.log" 2>&1
 	local rc=$?
 	# The serial console ends its lines with CR LF.
 	tr -d '\r' <"$serial" >"$serial.tmp" && mv "$serial.tmp" "$serial"
@@ -295,7 +313,7 @@ firmware() { # LOG QEMU_OPTIONS...
 cp "$OVMF_VARS" "$LB_WORK/vars.fd"
 log=$LB_WORK/serial-1.log
 t0=$SECONDS
-firmware "$log" -kernel "$LB_WORK/vmlinuz" -initrd "$LB_WORK/initrd.img" \
+firmware "$log" "$LB_WORK/vars.fd" -drive "file=$disk,format=raw,if=virtio" -kernel "$LB_WORK/vmlinuz" -initrd "$LB_WORK/initrd.img" \
 	-append "root=UUID=$uuid loop=$FILE rw console=ttyS0 panic=-1 lbesp=1"
 echo "# run 1: QEMU exit $? after $((SECONDS - t0)) s"
 TAP_PREFIX="1, by QEMU's loader: "
@@ -321,9 +339,14 @@ tap $? "BootNext is the new entry"
 diff <(echo "$before" | grep -v '^BootOrder') <(nvram after | grep -v '^BootOrder' | grep -v "^Boot$new") \
 	>"$LB_WORK/entries.diff"
 tap $? "the firmware's other entries unchanged" || sed 's/^/#   /' "$LB_WORK/entries.diff"
+expect_log '^LBESP iso rc=0' "loopboot-mkmedia --iso ran" || lines iso | sed 's/^/#   /'
+expect_log '^LBESP iso loopboot-mkmedia: GRUB only on the media' \
+	"by default the stick follows the system (Debian 13's signed GRUB reads NTFS)"
 expect_log '^loopboot-shutdown: /dev/vda2: closed' "loopboot's shutdown closed the host"
 volume_clean
 tap $? "offline: the volume is clean ($(head -c 120 "$LB_WORK/ntfsprobe.log"))"
+iso_out
+tap $? "offline: the ISO the system made is in the image (/root/loopboot.iso)"
 now=$(esp_files)
 [ "$now" = "$esp_before" ]
 tap $? "offline: the ESP's other files byte for byte unchanged (\\EFI\\Microsoft\\Boot\\bootmgfw.efi, BCD)"
@@ -337,7 +360,7 @@ tap $? "offline: \\EFI\\loopboot\\ holds shim, GRUB, the menu, the kernel and in
 # --- 2: the firmware, BootNext; --remove ---------------------------------------------------
 log=$LB_WORK/serial-2.log
 t0=$SECONDS
-firmware "$log"
+firmware "$log" "$LB_WORK/vars.fd" -drive "file=$disk,format=raw,if=virtio"
 echo "# run 2: QEMU exit $? after $((SECONDS - t0)) s"
 TAP_PREFIX="2, by the firmware: "
 expect_log "^LBESP boot2 BootCurrent: $new" "BootCurrent is Boot$new: BootNext started \\EFI\\loopboot\\shimx64.efi"
@@ -357,6 +380,30 @@ tap $? "offline: the volume is clean ($(head -c 120 "$LB_WORK/ntfsprobe.log"))"
 now=$(esp_files)
 [ "$now" = "$esp_before" ] && [ ! -e "$LB_WORK/esp-now/EFI/loopboot" ]
 tap $? "offline: \\EFI\\loopboot\\ gone, the ESP's files as before --esp"
+
+# --- 3: the stick made in the system, Secure Boot on ------------------------------------
+# A USB stick (the ISO written raw) first in the boot order, the disk second
+# (OVMF connects only the devices in the boot order), fresh variables.
+TAP_PREFIX="3, the stick: "
+xorriso -indev "$LB_WORK/loopboot.iso" -find / -name 'vmlinuz*' 2>/dev/null >"$LB_WORK/iso-kernels"
+! grep -q vmlinuz "$LB_WORK/iso-kernels" && [ -s "$LB_WORK/loopboot.iso" ]
+tap $? "no kernel on it ($(stat -c %s "$LB_WORK/loopboot.iso" 2>/dev/null) bytes)"
+cp "$OVMF_VARS" "$LB_WORK/vars-stick.fd"
+log=$LB_WORK/serial-3.log
+t0=$SECONDS
+firmware "$log" "$LB_WORK/vars-stick.fd" \
+	-drive "file=$disk,format=raw,if=none,id=hd" -device virtio-blk-pci,drive=hd,bootindex=1 \
+	-device qemu-xhci -drive "file=$LB_WORK/loopboot.iso,format=raw,if=none,id=stick,snapshot=on" \
+	-device usb-storage,drive=stick,bootindex=0
+echo "# run 3: QEMU exit $? after $((SECONDS - t0)) s"
+expect_log "^LBESP cmdline BOOT_IMAGE=\\(lb_root\\)/vmlinuz root=UUID=$uuid loop=$FILE rw" \
+	"signed GRUB read the NTFS partition and loaded /vmlinuz from inside the image"
+expect_log "^LBESP stick ${kver//+/\\+}\$" "the kernel the image's link names ($kver) runs the init in the file"
+expect_log '^LBESP secureboot +1$' "Secure Boot is on (the firmware's SecureBoot variable)"
+expect_log 'secureboot: Secure boot enabled' "the kernel says Secure Boot is on"
+expect_log '^LBESP mount /dev/loop[0-9]+ / ext4 rw' "/ is the loop device, read-write"
+expect_log '^loopboot-shutdown: /dev/vda2: closed' "loopboot's shutdown closed the host"
+TAP_PREFIX=
 if [ "$failed" -gt 0 ]; then
 	for f in "$LB_WORK"/serial-*.log; do
 		echo "# $f (last 25 lines):"
@@ -365,5 +412,5 @@ if [ "$failed" -gt 0 ]; then
 fi
 echo "# total $((SECONDS - start)) s"
 if [ "$failed" = 0 ]; then
-	rm -rf "$disk" "$LB_WORK/esp-now"
+	rm -rf "$disk" "$LB_WORK/esp-now" "$LB_WORK/host.part" "$LB_WORK/loopboot.iso"
 fi

@@ -58,7 +58,7 @@ LOOPBOOT_LOOP_FILE='/My Linux/root.img'
 LOOPBOOT_IMAGE_TYPE='ext4'
 EOF
 	rm -rf "$work/out.iso" "$work/grub.cfg" "$work/pxe" "$work/efi-copy" "$work"/shim/* \
-		"$work"/grub-signed/* "$work/root"
+		"$work"/grub-signed/* "$work/root" "$work/boot/loopboot"
 }
 # The signed boot chain, as shim-signed and grub-efi-amd64-signed install it.
 signed_chain() {
@@ -76,7 +76,8 @@ mkmedia() {
 	out=$(PATH=$bin:$PATH LOOPBOOT_STATE=$work/state LOOPBOOT_CMDLINE=$work/cmdline \
 		LOOPBOOT_BOOT_DIR=$work/boot LOOPBOOT_GRUB_LIB=$work/grub \
 		LOOPBOOT_SHIM_DIR=$work/shim LOOPBOOT_GRUB_SIGNED_DIR=$work/grub-signed \
-		LOOPBOOT_SYSFS=$work/sys LOOPBOOT_ROOT_DIR=$work/root sh "$tool" "$@" 2>&1)
+		LOOPBOOT_SYSFS=$work/sys LOOPBOOT_ROOT_DIR=$work/root \
+		LOOPBOOT_KERNEL_MENU=$top/helpers/loopboot-kernel-menu sh "$tool" "$@" 2>&1)
 	rc=$?
 }
 # The value the kernel would read for NAME from kernel line $1.
@@ -271,6 +272,16 @@ root_links
 mkmedia 'root=/dev/sda2 loop=/x rw' --iso "$work/out.iso"
 follows && printf '%s\n' "$out" | grep -q 'GRUB only on the media: it boots the newest kernel inside /My Linux/root.img'
 tap $? "default, NTFS host (ntfs3), ext4 image, unsigned GRUB, links there: GRUB only (got: $out)"
+grep -qxF "	linux \"(lb_root)\$1\" 'root=UUID=5FEE2DCE542A5FBE' 'loop=/My Linux/root.img' 'rw'" "$work/grub.cfg" &&
+	grep -qxF '	initrd "(lb_root)$2"' "$work/grub.cfg" &&
+	grep -qxF '	source (lb_root)/boot/loopboot/grub.cfg' "$work/grub.cfg"
+tap $? "follow: lb_boot with the kernel line, the image's own menu read first"
+grep -qxF '	lb_boot /boot/vmlinuz-6.12.9-amd64 /boot/initrd.img-6.12.9-amd64' "$work/boot/loopboot/grub.cfg"
+tap $? "follow: the menu of the system's kernels made in its /boot/loopboot/grub.cfg"
+if command -v grub-script-check >/dev/null; then
+	grub-script-check "$work/grub.cfg" && grub-script-check "$work/boot/loopboot/grub.cfg"
+	tap $? "follow: grub-script-check accepts the media's grub.cfg and the image's menu"
+fi
 reset
 root_links
 signed_chain
@@ -319,6 +330,38 @@ root_links
 mkmedia 'root=/dev/sda2 loop=/x rw' --copy-kernel --iso "$work/out.iso"
 copies
 tap $? "--copy-kernel: the kernel on the media where it could follow (got: $out)"
+# --- the kernel hook: the menu inside the image ------------------------------------------
+kmenu() { # ARGS...: the hook on $work/kb
+	LOOPBOOT_BOOT_DIR=$work/kb LOOPBOOT_STATE=$work/kstate PATH=$work/kbin:$PATH \
+		sh "$top/helpers/loopboot-kernel-menu" "$@"
+}
+rm -rf "$work/kb" "$work/kbin" "$work/kstate"
+mkdir -p "$work/kb" "$work/kbin"
+for v in 6.1.0-30-amd64 6.12.9-amd64 6.12.10-amd64; do
+	echo k >"$work/kb/vmlinuz-$v"
+	echo i >"$work/kb/initrd.img-$v"
+done
+echo k >"$work/kb/vmlinuz-7.0.1-amd64"
+kmenu 6.12.10-amd64 "$work/kb/vmlinuz-6.12.10-amd64" && [ ! -e "$work/kb/loopboot" ]
+tap $? "kernel hook: not booted through loopboot, no menu yet: writes nothing"
+: >"$work/kstate"
+kmenu 6.12.10-amd64 "$work/kb/vmlinuz-6.12.10-amd64" && [ ! -e "$work/kb/loopboot" ]
+tap $? "kernel hook: the package removed (no loopboot-mkmedia): inert"
+printf '#!/bin/sh\n' >"$work/kbin/loopboot-mkmedia"
+chmod +x "$work/kbin/loopboot-mkmedia"
+kmenu 6.12.10-amd64 "$work/kb/vmlinuz-6.12.10-amd64"
+[ "$(grep -o 'lb_boot /boot/vmlinuz-[^ ]*' "$work/kb/loopboot/grub.cfg" | tr '\n' ' ')" = \
+	'lb_boot /boot/vmlinuz-6.12.10-amd64 lb_boot /boot/vmlinuz-6.12.9-amd64 lb_boot /boot/vmlinuz-6.1.0-30-amd64 ' ]
+tap $? "kernel hook, booted through loopboot: newest first, only kernels with an initramfs ($(grep -c lb_boot "$work/kb/loopboot/grub.cfg") entries)"
+rm -f "$work/kstate" "$work/kb/vmlinuz-6.12.10-amd64" "$work/kb/initrd.img-6.12.10-amd64"
+kmenu 6.12.10-amd64 "$work/kb/vmlinuz-6.12.10-amd64"
+! grep -q 6.12.10 "$work/kb/loopboot/grub.cfg" && grep -q 'vmlinuz-6.12.9-amd64' "$work/kb/loopboot/grub.cfg"
+tap $? "kernel hook after a removal (postrm.d): the kernel gone from the menu (the menu exists: kept up)"
+if command -v grub-script-check >/dev/null; then
+	grub-script-check "$work/kb/loopboot/grub.cfg"
+	tap $? "kernel hook: grub-script-check accepts the menu"
+fi
+
 if command -v grub-script-check >/dev/null; then
 	grub-script-check "$work/grub.cfg"
 	tap $? "--iso: grub-script-check accepts grub.cfg"
