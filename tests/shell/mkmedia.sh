@@ -332,7 +332,7 @@ copies
 tap $? "--copy-kernel: the kernel on the media where it could follow (got: $out)"
 # --- the kernel hook: the menu inside the image ------------------------------------------
 kmenu() { # ARGS...: the hook on $work/kb
-	LOOPBOOT_BOOT_DIR=$work/kb LOOPBOOT_STATE=$work/kstate PATH=$work/kbin:$PATH \
+	LOOPBOOT_BOOT_DIR=$work/kb LOOPBOOT_STATE=$work/kstate PATH=$work/kbin:/bin:/usr/bin \
 		sh "$top/helpers/loopboot-kernel-menu" "$@"
 }
 rm -rf "$work/kb" "$work/kbin" "$work/kstate"
