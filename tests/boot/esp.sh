@@ -33,7 +33,7 @@
 # The Debian tree is debootstrapped once and cached ($LB_SYSTEM_CACHE, else
 # build/system-cache); the package: LB_ESP_DEB, else ../loopboot_V_A.deb
 # when it holds this tree's loopboot-mkmedia (tests/install-deb made it),
-# else one built here.  About 6 minutes with the tree cached (4.5 in QEMU;
+# else one built here.  About 4 minutes with the tree cached (3 in QEMU;
 # run 1 makes an ISO under TCG).
 #
 #   tests/boot/esp.sh     TAP; logs in build/boot-esp/
@@ -419,7 +419,7 @@ tap $? "offline: \\EFI\\loopboot\\ gone, the ESP's files as before --esp"
 # (OVMF connects only the devices in the boot order), fresh variables.
 TAP_PREFIX="3, the stick: "
 xorriso -indev "$LB_WORK/loopboot.iso" -find / -name 'vmlinuz*' 2>/dev/null >"$LB_WORK/iso-kernels"
-grep -qx /loopboot/vmlinuz "$LB_WORK/iso-kernels"
+grep -q "/loopboot/vmlinuz" "$LB_WORK/iso-kernels"
 tap $? "the kernel on it (/loopboot/vmlinuz)"
 cp "$OVMF_VARS" "$LB_WORK/vars-stick.fd"
 log=$LB_WORK/serial-3.log
