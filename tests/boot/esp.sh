@@ -51,7 +51,9 @@ LB_WORK=${LB_WORK:-$LB_TOP/build/boot-esp}
 # shellcheck source=../lib/mkmedia.sh
 . "$LB_TOP/tests/lib/mkmedia.sh"
 
-SUITE=trixie
+# Debian 13 (the default) or 12 (LB_ESP_SUITE=bookworm: GRUB 2.06, which
+# names its directory $cmdpath, where 2.12 has $fw_path).
+SUITE=${LB_ESP_SUITE:-trixie}
 MIRROR=${LB_MIRROR:-http://deb.debian.org/debian}
 CACHE=${LB_SYSTEM_CACHE:-$LB_TOP/build/system-cache}
 # What a user of --esp has installed, and what the boot needs; busybox and
@@ -430,7 +432,7 @@ firmware "$log" "$LB_WORK/vars-stick.fd" \
 	-device usb-storage,drive=stick,bootindex=0
 echo "# run 3: QEMU exit $? after $((SECONDS - t0)) s"
 expect_log "^LBESP cmdline BOOT_IMAGE=/loopboot/vmlinuz root=UUID=$uuid loop=$FILE rw" \
-	"shim and Debian 13's GRUB started the kernel on the stick with this boot's kernel line"
+	"shim and Debian's signed GRUB started the kernel on the stick with this boot's kernel line"
 expect_log "^LBESP stick ${kver//+/\\+}\$" "the system's kernel ($kver) runs the init in the file"
 expect_log '^LBESP secureboot +1$' "Secure Boot is on (the firmware's SecureBoot variable)"
 expect_log 'secureboot: Secure boot enabled' "the kernel says Secure Boot is on"
@@ -458,11 +460,11 @@ if LOOPBOOT_SHIM_DIR=$LB_WORK/signed/shim LOOPBOOT_GRUB_SIGNED_DIR=$LB_WORK/sign
 		-device qemu-xhci -drive "file=$LB_WORK/follow.iso,format=raw,if=none,id=stick,snapshot=on" \
 		-device usb-storage,drive=stick,bootindex=0 </dev/null >>"$LB_WORK/qemu.log" 2>&1
 	echo "# run 4: QEMU exit $? after $((SECONDS - t0)) s"
-	expect_log 'GNU GRUB +version 2\.12' "Debian 13's GRUB started (shim, Secure Boot)"
+	expect_log 'GNU GRUB +version 2\.' "Debian's signed GRUB started (shim, Secure Boot)"
 	expect_log "loopboot: no partition UUID=$uuid" "it does not read the NTFS partition: loopboot's message"
 	expect_no_log 'Linux version' "no kernel started"
 else
-	tap 1 "loopboot-mkmedia --follow with Debian 13's signed chain (see $LB_WORK/follow.log)"
+	tap 1 "loopboot-mkmedia --follow with the system's signed chain (see $LB_WORK/follow.log)"
 fi
 TAP_PREFIX=
 if [ "$failed" -gt 0 ]; then
