@@ -440,9 +440,10 @@ expect_log '^LBESP mount /dev/loop[0-9]+ / ext4 rw' "/ is the loop device, read-
 expect_log '^loopboot-shutdown: /dev/vda2: closed' "loopboot's shutdown closed the host"
 
 # --- 4: a stick that follows the system, Secure Boot on: refused -----------------------
-# Made here with Debian 13's shim and signed GRUB, which has ntfs built in
-# but, with Secure Boot on, does not read the partition ("unknown
-# filesystem"; it does with Secure Boot off): why the default above copies.
+# Made here with the system's shim and signed GRUB: Debian 13's has ntfs
+# built in but, with Secure Boot on, does not read the partition ("unknown
+# filesystem"; it does with Secure Boot off), Debian 12's has no ntfs and
+# may load no module: why the default above copies.
 TAP_PREFIX="4, --follow: "
 if LOOPBOOT_SHIM_DIR=$LB_WORK/signed/shim LOOPBOOT_GRUB_SIGNED_DIR=$LB_WORK/signed/grub \
 	"$mkmedia" --follow --append "root=UUID=$uuid loop=$FILE rw" --serial --timeout 1 \
