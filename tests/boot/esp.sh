@@ -61,6 +61,8 @@ CACHE=${LB_SYSTEM_CACHE:-$LB_TOP/build/system-cache}
 # so that the package goes in at each run with dpkg alone.
 PACKAGES="initramfs-tools busybox udev kmod e2fsprogs zstd efibootmgr
 	shim-signed grub-efi-amd64-signed linux-image-amd64 grub-pc-bin xorriso mtools"
+# Debian 12's 6.1 has no ntfs3: the host through ntfs-3g.
+[ "$SUITE" != bookworm ] || PACKAGES="$PACKAGES ntfs-3g"
 FILE=/linux/root.img
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
