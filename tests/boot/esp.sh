@@ -399,17 +399,18 @@ diff <(nvram boot2 | grep -v "^Boot$new" | sed -e "s/^\(BootOrder: .*\),$new\(,\
 tap $? "--remove took out exactly its entry, from the entries and from BootOrder" ||
 	sed 's/^/#   /' "$LB_WORK/nvram-remove.diff"
 # Against run 1's before --esp: OVMF makes its own entries again at a boot
-# by the firmware (devices, its shell: "auto_created_boot_option", FvVol
-# paths) and adds them to BootOrder, which a boot by QEMU's loader did not;
-# the others, Windows' entry among them, and their order must be as before.
-own() { # LOG TAG: the entries that are not the firmware's own, and their order
+# by the firmware (for devices, its shell and setup: no file on a
+# partition) and adds them to BootOrder, which a boot by QEMU's loader did
+# not; the entries of a boot loader on a partition, HD(...)/File(...),
+# Windows' among them, and their order must be as before.
+own() { # LOG TAG: the boot loaders' entries, and their order
 	local log=$1 nums
-	nums=$(nvram "$2" | grep '^Boot[0-9A-F]' | grep -v -e auto_created_boot_option -e 'FvVol(' | cut -c5-8)
-	nvram "$2" | grep '^Boot[0-9A-F]' | grep -v -e auto_created_boot_option -e 'FvVol('
+	nums=$(nvram "$2" | grep '^Boot[0-9A-F].*HD(.*File(' | cut -c5-8)
+	nvram "$2" | grep '^Boot[0-9A-F].*HD(.*File('
 	lines "$2" | sed -n 's/^BootOrder: //p' | tr ',' '\n' | grep -Fx "$nums" | paste -sd,
 }
 diff <(own "$LB_WORK/serial-1.log" before) <(own "$log" removed) >"$LB_WORK/nvram.diff"
-tap $? "after --remove: the entries not the firmware's own, and their order, as before --esp ($(own "$log" removed | tail -n 1))" ||
+tap $? "after --remove: the boot loaders' entries and their order as before --esp ($(own "$log" removed | tail -n 1))" ||
 	sed 's/^/#   /' "$LB_WORK/nvram.diff"
 expect_log '^loopboot-shutdown: /dev/vda2: closed' "loopboot's shutdown closed the host"
 volume_clean
