@@ -33,7 +33,7 @@
 # The Debian tree is debootstrapped once and cached ($LB_SYSTEM_CACHE, else
 # build/system-cache); the package: LB_ESP_DEB, else ../loopboot_V_A.deb
 # when it holds this tree's loopboot-mkmedia (tests/install-deb made it),
-# else one built here.  About 4 minutes with the tree cached (3 in QEMU;
+# else one built here.  2 to 4 minutes with the tree cached (1.5 to 3 in QEMU;
 # run 1 makes an ISO under TCG).
 #
 #   tests/boot/esp.sh     TAP; logs in build/boot-esp/
