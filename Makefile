@@ -123,6 +123,9 @@ install: all
 	install -m 0644 conf/loopboot-mkmedia $(DESTDIR)$(sysconfdir)/loopboot/mkmedia.conf
 	install -m 0755 helpers/loopboot-mkmedia-refresh \
 		$(DESTDIR)$(sysconfdir)/initramfs/post-update.d/loopboot-mkmedia
+	install -d $(DESTDIR)$(sysconfdir)/kernel/postinst.d $(DESTDIR)$(sysconfdir)/kernel/postrm.d
+	install -m 0755 helpers/loopboot-kernel-menu $(DESTDIR)$(sysconfdir)/kernel/postinst.d/zz-loopboot-menu
+	install -m 0755 helpers/loopboot-kernel-menu $(DESTDIR)$(sysconfdir)/kernel/postrm.d/zz-loopboot-menu
 
 # The sourced parts of the boot logic (scripts/loopboot-functions loads them).
 BOOT_PARTS = contract drivers core initramfs-tools shutdown-setup
@@ -142,7 +145,7 @@ SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	scripts/local-bottom/loopboot scripts/panic/loopboot $(wildcard tests/*/*.sh) tests/run \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo tests/bench/run \
 	tests/release/tree tests/release/prepare tests/parallel \
-	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh \
+	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh helpers/loopboot-kernel-menu \
 	helpers/loopboot-create helpers/loopboot-grow conf/loopboot-mkmedia
 lint:
 	shellcheck -x $(SHELL_SCRIPTS)

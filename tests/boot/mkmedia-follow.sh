@@ -1,12 +1,16 @@
 #!/bin/bash
 # loopboot-mkmedia --follow: media with GRUB only, which find the NTFS
-# partition by UUID, open the image with loopback and load /vmlinuz and
-# /initrd.img from inside it.  The image holds Debian 12's two kernels, the
-# links naming 6.12; the stick boots by UEFI (Secure Boot off) into 6.12.
-# Then the links are moved to 6.1 inside the image, as a kernel update
-# does, and the same stick boots by BIOS into 6.1.  With Secure Boot on,
-# Debian's signed GRUB cannot read NTFS: that boot must stop in GRUB with
-# loopboot's message, as documented.
+# partition by UUID, open the image with loopback and load the kernel and
+# initramfs from inside it, through the image's own menu
+# (/boot/loopboot/grub.cfg, written by loopboot's kernel hook) or else
+# /vmlinuz and /initrd.img.  The image holds Debian 12's two kernels, the
+# links and the menu naming 6.12 first; the stick boots by UEFI (Secure
+# Boot off) into 6.12 through the image's menu.  Then 6.12 is removed
+# inside the image, the links moved to 6.1 and the menu written again, as
+# apt and the hook do, and the same stick shows the new menu and boots by
+# BIOS into 6.1.  With Secure Boot on, Debian 12's signed GRUB cannot read
+# NTFS: that boot must stop in GRUB with loopboot's message, as documented
+# (Debian 13's can: tests/boot/esp.sh boots such a stick under Secure Boot).
 #
 #   tests/boot/mkmedia-follow.sh     TAP; logs in build/boot-follow/NAME/serial.log
 #   LB_JOBS=1                        one guest at a time (default 2)
@@ -21,18 +25,8 @@ LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/boot-follow}
 # shellcheck source=../lib/qemu.sh
 . "$(dirname "$0")/../lib/qemu.sh"
 
-mkmedia=${LB_MKMEDIA:-/usr/sbin/loopboot-mkmedia}
-if [ ! -x "$mkmedia" ]; then
-	mkmedia=$LB_TOP/helpers/loopboot-mkmedia
-fi
-case $mkmedia in
-"$LB_TOP"/*)
-	echo "# testing the source tree's $mkmedia"
-	export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
-	[ -x "$LB_TOP/build/bin/cmdline-get" ] || make -C "$LB_TOP" -s build/bin/cmdline-get
-	PATH=$LB_TOP/build/bin:$PATH
-	;;
-esac
+# shellcheck source=../lib/mkmedia.sh
+. "$(dirname "$0")/../lib/mkmedia.sh"
 OVMF=/usr/share/OVMF
 for f in OVMF_CODE_4M.fd OVMF_VARS_4M.fd OVMF_CODE_4M.secboot.fd OVMF_VARS_4M.ms.fd; do
 	[ -r "$OVMF/$f" ] || lb_die "$OVMF/$f: not found; install the package ovmf (make deps)"
@@ -54,6 +48,10 @@ for k in "$knew" "$kold"; do
 done
 ln -s "boot/vmlinuz-$knew" "$root/vmlinuz"
 ln -s "boot/initrd.img-$knew" "$root/initrd.img"
+# The menu of the image's kernels, as loopboot's kernel hook writes it.
+LOOPBOOT_BOOT_DIR=$root/boot "$LB_TOP/helpers/loopboot-kernel-menu" --create
+grep -q "lb_boot /boot/vmlinuz-$knew" "$root/boot/loopboot/grub.cfg"
+tap $? "the kernel hook wrote the image's menu (/boot/loopboot/grub.cfg) with both kernels"
 lb_fs_image ext4 "$root" "$LB_WORK/root.img" 72 lbroot
 rm -rf "$root"
 uuid=$(lb_ntfs_disk "$LB_WORK/disk.img" LBHOST "My Linux/root.img" "$LB_WORK/root.img" 112) || exit 1
@@ -111,14 +109,24 @@ boot_bios_updated() {
 }
 
 # The kernel update, offline: inside the image on the NTFS partition, the
-# links moved to the other kernel (debugfs, nothing mounted but the NTFS).
+# newer kernel removed, the links moved to the other one and the menu
+# written again by the kernel hook, as apt would leave them (debugfs,
+# nothing mounted but the NTFS).
 update_kernel_links() {
-	local part=$LB_WORK/part.img mnt=$LB_WORK/mnt img
+	local part=$LB_WORK/part.img mnt=$LB_WORK/mnt img kb=$LB_WORK/kb
 	lb_extract_partition "$LB_WORK/disk.img" "$part"
-	mkdir -p "$mnt"
+	mkdir -p "$mnt" "$kb"
+	touch "$kb/vmlinuz-$kold" "$kb/initrd.img-$kold"
+	LOOPBOOT_BOOT_DIR=$kb "$LB_TOP/helpers/loopboot-kernel-menu" --create || return 1
 	ntfs-3g "$part" "$mnt" || return 1
 	img="$mnt/My Linux/root.img"
-	if ! { debugfs -w -R "rm /vmlinuz" "$img" &&
+	if ! { debugfs -w -R "rm /boot/vmlinuz-$knew" "$img" &&
+		debugfs -w -R "rm /boot/initrd.img-$knew" "$img" &&
+		debugfs -w -R "rm /boot/loopboot/grub.cfg" "$img" &&
+		debugfs -w -R "write $kb/loopboot/grub.cfg /boot/loopboot/grub.cfg" "$img" &&
+		debugfs -R "cat /boot/loopboot/grub.cfg" "$img" | grep -q "lb_boot /boot/vmlinuz-$kold" &&
+		! debugfs -R "cat /boot/loopboot/grub.cfg" "$img" | grep -q "vmlinuz-$knew" &&
+		debugfs -w -R "rm /vmlinuz" "$img" &&
 		debugfs -w -R "rm /initrd.img" "$img" &&
 		debugfs -w -R "symlink /vmlinuz boot/vmlinuz-$kold" "$img" &&
 		debugfs -w -R "symlink /initrd.img boot/initrd.img-$kold" "$img" &&
@@ -131,13 +139,13 @@ update_kernel_links() {
 	while pgrep -f "ntfs-3g $part" >/dev/null; do sleep 0.1; done
 	cp --sparse=always "$LB_WORK/disk.img" "$LB_WORK/disk-updated.img" &&
 		dd if="$part" of="$LB_WORK/disk-updated.img" bs=1M seek=1 conv=notrunc,sparse status=none &&
-		rm -f "$part" && rmdir "$mnt"
+		rm -rf "$part" "$kb" && rmdir "$mnt"
 } >"$LB_WORK/update.log" 2>&1
 
 boot_uefi &
 [ "${LB_JOBS:-2}" -ge 2 ] || wait
 update_kernel_links
-tap $? "the links inside the image now name $kold (see $LB_WORK/update.log)"
+tap $? "inside the image: $knew removed, the links and the menu name $kold (see $LB_WORK/update.log)"
 [ "${LB_JOBS:-2}" -ge 2 ] || wait
 boot_bios_updated &
 [ "${LB_JOBS:-2}" -ge 2 ] || wait -n
@@ -159,9 +167,17 @@ for name in uefi bios-updated secureboot; do
 		expect_no_log 'Linux version' "no kernel started"
 		;;
 	*)
-		if [ "$name" = uefi ]; then want=$knew; else want=$kold; fi
+		if [ "$name" = uefi ]; then want=$knew other=$kold; else want=$kold other=$knew; fi
 		expect_log 'Debian in /My Linux/root.img \(newest kernel in the image\)' "GRUB's menu"
-		expect_log "Linux version ${want//+/\\+} " "the kernel the image's links name: $want"
+		expect_log "Debian GNU/Linux, with Linux ${want//+/\\+}" "the image's own menu names $want"
+		if [ "$name" = uefi ]; then
+			expect_log "Debian GNU/Linux, with Linux ${other//+/\\+}" "... and $other"
+		else
+			expect_no_log "Debian GNU/Linux, with Linux ${other//+/\\+}" "... and no more $other (removed)"
+		fi
+		expect_log "^LBTEST cmdline BOOT_IMAGE=\\(lb_root\\)/boot/vmlinuz-${want//+/\\+} " \
+			"the first entry, the image's menu's, booted: /boot/vmlinuz-$want inside the image"
+		expect_log "Linux version ${want//+/\\+} " "the kernel the image's menu and links name: $want"
 		expect_log '^LBTEST reached root-in-file' "the init in the file ran"
 		expect_log '^LBTEST mount /dev/loop[0-9]+ / ext4 rw' "/ is the loop device, read-write"
 		expect_log 'loopboot: root file system /My Linux/root.img on /dev/vda1' \

@@ -22,20 +22,8 @@ LB_WORK=${LB_WORK:-$(cd "$(dirname "$0")/../.." && pwd)/build/boot-secureboot}
 # shellcheck source=../lib/qemu.sh
 . "$(dirname "$0")/../lib/qemu.sh"
 
-# The installed tool, as a user has it; the source tree's before the
-# package installs it (LB_MKMEDIA chooses).
-mkmedia=${LB_MKMEDIA:-/usr/sbin/loopboot-mkmedia}
-if [ ! -x "$mkmedia" ]; then
-	mkmedia=$LB_TOP/helpers/loopboot-mkmedia
-fi
-case $mkmedia in
-"$LB_TOP"/*)
-	echo "# testing the source tree's $mkmedia"
-	export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
-	[ -x "$LB_TOP/build/bin/cmdline-get" ] || make -C "$LB_TOP" -s build/bin/cmdline-get
-	PATH=$LB_TOP/build/bin:$PATH
-	;;
-esac
+# shellcheck source=../lib/mkmedia.sh
+. "$(dirname "$0")/../lib/mkmedia.sh"
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
 for f in "$OVMF_CODE" "$OVMF_VARS"; do

@@ -38,7 +38,8 @@ done
 
 conffiles=$(dpkg-deb -f "$deb" Package >/dev/null && dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles 2>/dev/null)
 for f in /etc/initramfs-tools/hooks/loopboot /etc/initramfs-tools/conf.d/loopboot \
-	/etc/initramfs-tools/scripts/local-premount/loopboot; do
+	/etc/initramfs-tools/scripts/local-premount/loopboot /etc/kernel/postinst.d/zz-loopboot-menu \
+	/etc/kernel/postrm.d/zz-loopboot-menu; do
 	printf '%s\n' "$conffiles" | grep -qx -- "$f"
 	tap $? "$f is a conffile"
 done

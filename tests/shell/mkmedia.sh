@@ -26,6 +26,8 @@ stub() { # NAME BODY
 }
 stub blkid 'cat '"$work"'/uuid 2>/dev/null'
 stub lsinitramfs 'cat '"$work"'/initrd-list 2>/dev/null'
+# The running kernel, for the media that carry it by default.
+stub uname 'echo 6.12.9-amd64'
 # xorriso: keeps the grub.cfg and the list of files of the tree it was
 # given (the last argument) and writes the -o file; mcopy: the list of the
 # UEFI image's files.
@@ -56,7 +58,7 @@ LOOPBOOT_LOOP_FILE='/My Linux/root.img'
 LOOPBOOT_IMAGE_TYPE='ext4'
 EOF
 	rm -rf "$work/out.iso" "$work/grub.cfg" "$work/pxe" "$work/efi-copy" "$work"/shim/* \
-		"$work"/grub-signed/*
+		"$work"/grub-signed/* "$work/root" "$work/boot/loopboot"
 }
 # The signed boot chain, as shim-signed and grub-efi-amd64-signed install it.
 signed_chain() {
@@ -64,6 +66,7 @@ signed_chain() {
 		echo "$f-signed" >"$work/shim/$f.efi.signed"
 	done
 	echo gcd-signed >"$work/grub-signed/gcdx64.efi.signed"
+	echo grub-signed >"$work/grub-signed/grubx64.efi.signed"
 }
 # mkmedia KERNEL_LINE ARGS...: the tool on a system booted with KERNEL_LINE;
 # output (stdout and stderr) in $out, status in $rc.
@@ -73,7 +76,8 @@ mkmedia() {
 	out=$(PATH=$bin:$PATH LOOPBOOT_STATE=$work/state LOOPBOOT_CMDLINE=$work/cmdline \
 		LOOPBOOT_BOOT_DIR=$work/boot LOOPBOOT_GRUB_LIB=$work/grub \
 		LOOPBOOT_SHIM_DIR=$work/shim LOOPBOOT_GRUB_SIGNED_DIR=$work/grub-signed \
-		LOOPBOOT_SYSFS=$work/sys sh "$tool" "$@" 2>&1)
+		LOOPBOOT_SYSFS=$work/sys LOOPBOOT_ROOT_DIR=$work/root \
+		LOOPBOOT_KERNEL_MENU=$top/helpers/loopboot-kernel-menu sh "$tool" "$@" 2>&1)
 	rc=$?
 }
 # The value the kernel would read for NAME from kernel line $1.
@@ -210,9 +214,13 @@ mkmedia 'root=/dev/sda2 loop=/x rw' --follow --iso "$work/out.iso"
 	grep -qxF 'insmod ntfs' "$work/grub.cfg" && grep -qxF 'export lb_kernel lb_initrd' "$work/grub.cfg" &&
 	[ "$(grep -c "^	*linux (lb_root)\$lb_kernel 'root=UUID=5FEE2DCE542A5FBE' 'loop=/My Linux/root.img' 'rw'" "$work/grub.cfg")" = 6 ] &&
 	[ "$(grep -c '^	*initrd (lb_root)\$lb_initrd$' "$work/grub.cfg")" = 6 ] &&
-	grep -q 'x86_64-efi/ntfs.mod' "$work/iso-tree" &&
-	printf '%s\n' "$out" | grep -q 'not NTFS or exFAT'
-tap $? "--follow: no kernel on the image; GRUB searches the UUID, loopbacks the file, loads its kernel; ntfs.mod on it; the Secure Boot warning (got: $out)"
+	grep -q 'x86_64-efi/ntfs.mod' "$work/iso-tree" && ! printf '%s\n' "$out" | grep -q 'NTFS'
+tap $? "--follow: no kernel on the image; GRUB searches the UUID, loopbacks the file, loads its kernel; ntfs.mod on it; unsigned GRUB: no NTFS warning (got: $out)"
+reset
+signed_chain
+mkmedia 'root=/dev/sda2 loop=/x rw' --follow --iso "$work/out.iso"
+[ $rc = 0 ] && printf '%s\n' "$out" | grep -q 'not NTFS or exFAT'
+tap $? "--follow, Debian's signed GRUB: the Secure Boot warning (got: $out)"
 if command -v grub-script-check >/dev/null; then
 	grub-script-check "$work/grub.cfg"
 	tap $? "--follow: grub-script-check accepts grub.cfg"
@@ -238,6 +246,115 @@ tap $? "--follow --pxe: usage error (PXE media carry the kernel)"
 mkmedia 'root=/dev/sda2 loop=/x rw' --follow --kernel 6.12.9-amd64 --iso "$work/out.iso"
 [ $rc = 2 ]
 tap $? "--follow --kernel: usage error"
+
+# --- the default: follow where GRUB can ------------------------------------------------------
+# root_links: Debian's /vmlinuz and /initrd.img in the running system.
+root_links() {
+	mkdir -p "$work/root"
+	echo kernel >"$work/root/vmlinuz"
+	echo initrd >"$work/root/initrd.img"
+}
+follows() { [ $rc = 0 ] && grep -q 'lb_root' "$work/grub.cfg" && ! grep -q 'loopboot/vmlinuz' "$work/iso-tree"; }
+copies() { [ $rc = 0 ] && ! grep -q 'lb_root' "$work/grub.cfg" && grep -q 'loopboot/vmlinuz' "$work/iso-tree"; }
+reset
+root_links
+mkmedia 'root=/dev/sda2 loop=/x rw' --kernel 6.12.9-amd64 --iso "$work/out.iso"
+copies && ! printf '%s\n' "$out" | grep -q 'GRUB only'
+tap $? "default, --kernel given: the kernel on the media, no word on following (got: $out)"
+reset
+root_links
+mkmedia 'root=/dev/sda2 loop=/x rw' --iso "$work/out.iso"
+follows && printf '%s\n' "$out" | grep -q 'GRUB only on the media: it boots the newest kernel inside /My Linux/root.img'
+tap $? "default, NTFS host (ntfs3), ext4 image, unsigned GRUB, links there: GRUB only (got: $out)"
+grep -qxF "	linux \"(lb_root)\$1\" 'root=UUID=5FEE2DCE542A5FBE' 'loop=/My Linux/root.img' 'rw'" "$work/grub.cfg" &&
+	grep -qxF '	initrd "(lb_root)$2"' "$work/grub.cfg" &&
+	grep -qxF '	source (lb_root)/boot/loopboot/grub.cfg' "$work/grub.cfg"
+tap $? "follow: lb_boot with the kernel line, the image's own menu read first"
+grep -qxF '	lb_boot /boot/vmlinuz-6.12.9-amd64 /boot/initrd.img-6.12.9-amd64' "$work/boot/loopboot/grub.cfg"
+tap $? "follow: the menu of the system's kernels made in its /boot/loopboot/grub.cfg"
+if command -v grub-script-check >/dev/null; then
+	grub-script-check "$work/grub.cfg" && grub-script-check "$work/boot/loopboot/grub.cfg"
+	tap $? "follow: grub-script-check accepts the media's grub.cfg and the image's menu"
+fi
+reset
+root_links
+signed_chain
+mkmedia 'root=/dev/sda2 loop=/x rw' --iso "$work/out.iso"
+copies && printf '%s\n' "$out" | grep -q "the kernel on the media, not read from inside /My Linux/root.img: with Secure Boot on, Debian's signed GRUB does not read ntfs"
+tap $? "default, NTFS host, signed GRUB: the kernel on the media, and why (got: $out)"
+reset
+root_links
+sed -i "s/^LOOPBOOT_HOST_DRIVER=.*/LOOPBOOT_HOST_DRIVER='exfat'/" "$work/state"
+signed_chain
+mkmedia 'root=/dev/sda2 loop=/x rw' --iso "$work/out.iso"
+copies && printf '%s\n' "$out" | grep -q 'does not read exfat'
+tap $? "default, exFAT host, signed GRUB: the kernel on the media (got: $out)"
+reset
+root_links
+sed -i "s/^LOOPBOOT_HOST_DRIVER=.*/LOOPBOOT_HOST_DRIVER='ext4'/" "$work/state"
+signed_chain
+mkmedia 'root=/dev/sda2 loop=/x rw' --iso "$work/out.iso"
+follows && [ "$(cat "$work/efi-copy/boot/grubx64.efi")" = gcd-signed ]
+tap $? "default, ext4 host, signed GRUB (reads ext4 under Secure Boot): GRUB only (got: $out)"
+reset
+mkmedia 'root=/dev/sda2 loop=/x rw' --iso "$work/out.iso"
+copies && printf '%s\n' "$out" | grep -q 'no /vmlinuz and /initrd.img links'
+tap $? "default, no /vmlinuz link: the kernel on the media (got: $out)"
+reset
+root_links
+sed -i "s/^LOOPBOOT_IMAGE_TYPE=.*/LOOPBOOT_IMAGE_TYPE='f2fs'/" "$work/state"
+mkmedia 'root=/dev/sda2 loop=/x rw' --iso "$work/out.iso"
+copies && printf '%s\n' "$out" | grep -q "GRUB does not read the image's file system (f2fs"
+tap $? "default, an image GRUB cannot read: the kernel on the media (got: $out)"
+reset
+root_links
+printf 'scripts/local-top/other\n' >"$work/initrd-list"
+mkmedia 'root=/dev/sda2 loop=/x rw' --iso "$work/out.iso"
+[ $rc = 1 ] || copies
+printf '%s\n' "$out" | grep -q '/initrd.img: has no loopboot in it'
+tap $? "default, the linked initramfs without loopboot: not followed, said (got: $out)"
+reset
+root_links
+mkmedia 'root=/dev/sda2 loop=/x rw' --append 'root=UUID=AB loop=/l.img loopfstype=ext4 rw' --iso "$work/out.iso"
+copies && printf '%s\n' "$out" | grep -q 'with --append'
+tap $? "default, --append: the kernel on the media (the image cannot be looked into) (got: $out)"
+reset
+root_links
+mkmedia 'root=/dev/sda2 loop=/x rw' --copy-kernel --iso "$work/out.iso"
+copies
+tap $? "--copy-kernel: the kernel on the media where it could follow (got: $out)"
+# --- the kernel hook: the menu inside the image ------------------------------------------
+kmenu() { # ARGS...: the hook on $work/kb
+	LOOPBOOT_BOOT_DIR=$work/kb LOOPBOOT_STATE=$work/kstate PATH=$work/kbin:/bin:/usr/bin \
+		sh "$top/helpers/loopboot-kernel-menu" "$@"
+}
+rm -rf "$work/kb" "$work/kbin" "$work/kstate"
+mkdir -p "$work/kb" "$work/kbin"
+for v in 6.1.0-30-amd64 6.12.9-amd64 6.12.10-amd64; do
+	echo k >"$work/kb/vmlinuz-$v"
+	echo i >"$work/kb/initrd.img-$v"
+done
+echo k >"$work/kb/vmlinuz-7.0.1-amd64"
+kmenu 6.12.10-amd64 "$work/kb/vmlinuz-6.12.10-amd64" && [ ! -e "$work/kb/loopboot" ]
+tap $? "kernel hook: not booted through loopboot, no menu yet: writes nothing"
+: >"$work/kstate"
+kmenu 6.12.10-amd64 "$work/kb/vmlinuz-6.12.10-amd64" && [ ! -e "$work/kb/loopboot" ]
+tap $? "kernel hook: the package removed (no loopboot-mkmedia): inert"
+printf '#!/bin/sh\n' >"$work/kbin/loopboot-mkmedia"
+chmod +x "$work/kbin/loopboot-mkmedia"
+kmenu 6.12.10-amd64 "$work/kb/vmlinuz-6.12.10-amd64"
+[ "$(grep -o 'lb_boot /boot/vmlinuz-[^ ]*' "$work/kb/loopboot/grub.cfg" | tr '\n' ' ')" = \
+	'lb_boot /boot/vmlinuz-6.12.10-amd64 lb_boot /boot/vmlinuz-6.12.9-amd64 lb_boot /boot/vmlinuz-6.1.0-30-amd64 ' ]
+tap $? "kernel hook, booted through loopboot: newest first, only kernels with an initramfs ($(grep -c lb_boot "$work/kb/loopboot/grub.cfg") entries)"
+rm -f "$work/kstate" "$work/kb/vmlinuz-6.12.10-amd64" "$work/kb/initrd.img-6.12.10-amd64"
+kmenu 6.12.10-amd64 "$work/kb/vmlinuz-6.12.10-amd64"
+! grep -q 6.12.10 "$work/kb/loopboot/grub.cfg" && grep -q 'vmlinuz-6.12.9-amd64' "$work/kb/loopboot/grub.cfg"
+tap $? "kernel hook after a removal (postrm.d): the kernel gone from the menu (the menu exists: kept up)"
+if command -v grub-script-check >/dev/null; then
+	grub-script-check "$work/kb/loopboot/grub.cfg"
+	tap $? "kernel hook: grub-script-check accepts the menu"
+fi
+
 if command -v grub-script-check >/dev/null; then
 	grub-script-check "$work/grub.cfg"
 	tap $? "--iso: grub-script-check accepts grub.cfg"
@@ -372,7 +489,7 @@ esp
 lb=$espd/EFI/loopboot
 [ $rc = 0 ] && for f in shimx64.efi grubx64.efi mmx64.efi grub.cfg vmlinuz initrd.img loopboot.txt BOOTX64.CSV; do
 	[ -s "$lb/$f" ] || false
-done && [ "$(cat "$lb/shimx64.efi")" = shimx64-signed ] && [ "$(cat "$lb/grubx64.efi")" = gcd-signed ] &&
+done && [ "$(cat "$lb/shimx64.efi")" = shimx64-signed ] && [ "$(cat "$lb/grubx64.efi")" = grub-signed ] &&
 	[ ! -e "$lb/fbx64.efi" ] && [ "$(esp_sum)" = "$before" ]
 tap $? "--esp: shim, signed GRUB, MokManager, menu, kernel, initramfs, BOOTX64.CSV in \\EFI\\loopboot\\; the ESP's other files unchanged (got: $out)"
 iconv -f UTF-16LE -t UTF-8 "$lb/BOOTX64.CSV" | grep -qx 'shimx64.efi,loopboot,,This is the boot entry for loopboot'
