@@ -33,6 +33,7 @@ grep -vF -e " $t " -e " $t/" "$m" >"$m.new"; mv "$m.new" "$m"
 exit 0'
 stub mount 'm=$work/mounts
 if [ "$1 $2" = "-o move" ]; then sed -i "s| $3 | $4 |" "$m"; fi
+if [ "$1 $2" = "-t sysfs" ]; then mkdir -p $work/sys/block/loop0/loop; : >$work/sys/block/loop0/loop/backing_file; fi
 exit 0'
 stub losetup 'rm -f $work/sys/block/loop0/loop/backing_file
 [ -f $work/pid ] && [ -f $work/lazy-host ] && rm -f $work/pid
@@ -73,6 +74,7 @@ run_() {
 	[ "$driver" = ntfs-3g ] && echo 4242 >"$work/pid"
 	[ "${hide:-}" ] && : >"$work/lazy-host"
 	[ "${busy:-}" ] && echo "$work/newroot-host" >"$work/busy"
+	[ "${nosys:-}" ] && rm -rf "$work/sys/block"
 	LB_PATH=$bin LB_LIB=$top/scripts/loopboot LB_OLDROOT=$o LB_STATE=$work/state LB_HOSTMNT=$work/newroot-host \
 		LB_PROC_MOUNTS=$work/mounts LB_SYS=$work/sys LB_CONSOLE=/nonexistent LB_WAIT=1 \
 		timeout 20 sh "$prog" "$verb" >"$work/out" 2>&1
@@ -126,6 +128,13 @@ stub losetup 'rm -f $work/sys/block/loop0/loop/backing_file; exit 0'
 hide=1 run poweroff ntfs-3g
 grep -q 'ntfs-3g (pid 4242) still running' "$work/out" && tail -n 1 "$work/calls" | grep -qx 'poweroff -f'
 tap $? "ntfs-3g that does not exit: the wait is bounded, said, and the machine powers off"
+
+# A new root without /sys (systemd moves it there; another init may not):
+# every loop device would look released, and the host stay busy.
+nosys=1 run poweroff ntfs3
+grep -qx "mount -t sysfs sysfs $work/sys" "$work/calls" && before "losetup -d /dev/loop0" "umount $work/newroot-host" &&
+	grep -q 'closed (ntfs3)' "$work/out"
+tap $? "no sysfs in the new root: mounted, then the loop device detached before the host is closed"
 
 busy=1 run poweroff ntfs3
 grep -q 'cannot unmount the host' "$work/out" && tail -n 1 "$work/calls" | grep -qx 'poweroff -f'
