@@ -31,7 +31,7 @@
 # \EFI\loopboot gone.
 #
 # The Debian tree is debootstrapped once and cached ($LB_SYSTEM_CACHE, else
-# build/system-cache); the package: LB_ESP_DEB, else ../loopboot_V_A.deb
+# /var/cache/loopboot-tests); the package: LB_ESP_DEB, else ../loopboot_V_A.deb
 # when it holds this tree's loopboot-mkmedia (tests/install-deb made it),
 # else one built here.  2 to 4 minutes with the tree cached (1.5 to 3 in QEMU;
 # run 1 makes an ISO under TCG).
@@ -55,7 +55,7 @@ LB_WORK=${LB_WORK:-$LB_TOP/build/boot-esp}
 # names its directory $cmdpath, where 2.12 has $fw_path).
 SUITE=${LB_ESP_SUITE:-trixie}
 MIRROR=${LB_MIRROR:-http://deb.debian.org/debian}
-CACHE=${LB_SYSTEM_CACHE:-$LB_TOP/build/system-cache}
+CACHE=${LB_SYSTEM_CACHE:-/var/cache/loopboot-tests}
 # What a user of --esp has installed, and what the boot needs; busybox and
 # initramfs-tools are the package's own dependencies, installed here first
 # so that the package goes in at each run with dpkg alone.
