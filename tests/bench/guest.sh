@@ -36,6 +36,9 @@ run() {
 
 # Kernel start to multi-user.target reached (systemd's monotonic clock).
 say "boot-us $(systemctl show -P ActiveEnterTimestampMonotonic multi-user.target)"
+# loopboot's trace marks and the benchmark's two around its local-premount
+# script (debug level: in the kernel log, not on the console).
+dmesg | grep -E 'loopboot: trace |lbbench: premount ' | sed 's/^/LBBENCH kmsg /' >/dev/console
 grep -E ' / | /run/loopboot/host ' /proc/mounts | sed 's/^/LBBENCH mount /' >/dev/console
 say "mb $mb"
 rm -rf "$dir"

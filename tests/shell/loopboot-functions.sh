@@ -94,7 +94,7 @@ premount() {
 	PATH=$bin:$PATH LOOPBOOT_CMDLINE=$work/cmdline LOOPBOOT_RUN=$work/run \
 		LOOPBOOT_PARAM_CONF=$work/param.conf LOOPBOOT_PROC_MOUNTS=$work/mounts \
 		LOOPBOOT_PROC_FILESYSTEMS=$work/filesystems LOOPBOOT_HOST_LINK=$work/hostlink \
-		PRELUDE=${PRELUDE-} sh -c '
+		LOOPBOOT_KMSG=$work/dmesg PRELUDE=${PRELUDE-} sh -c '
 		get_fstype() { echo ext4; }
 		eval "$PRELUDE"
 		. "$1"
@@ -125,6 +125,10 @@ grep -q "^mount -t ntfs3 -o rw /dev/sda2 $work/run/host" "$work/calls"
 tap $? "ntfs3 chosen when the kernel has it, mounted rw at LOOPBOOT_HOST"
 grep -q -- "^loopattach --root $work/run/host /linux/root.img" "$work/calls"
 tap $? "the file is attached by its path inside the host (loopattach --root)"
+# The trace marks (the kernel log, at debug level), in the order of the steps.
+steps=$(sed -n 's/^<7>loopboot: trace \([^ ]*\).*/\1/p' "$work/dmesg" | grep -v '^loop-module$' | tr '\n' ' ')
+[ "$steps" = "premount ntfsprobe driver host-mount attach loopattach image-type fsck trial-mount handoff ready " ]
+tap $? "each step leaves a debug-level mark in the kernel log, in order (got: $steps)"
 (
 	# shellcheck disable=SC1091
 	. "$work/param.conf"
@@ -426,11 +430,13 @@ tap $? "... and the host is unmounted again"
 reset
 printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
 echo 'ntfs3' >"$work/mount-fail"
-printf '%s\n' '[    1.0] virtio_blk virtio1: [vda] 1000 512-byte logical blocks' >"$work/dmesg"
+printf '%s\n' '[    1.0] virtio_blk virtio1: [vda] 1000 512-byte logical blocks' \
+	'[    1.1] ntfs3(sda2): an older line, before the mount' >"$work/dmesg"
 stub mount "printf '%s\n' '[    2.5] ntfs3(sda2): failed to replay log file. Can'\''t mount rw!' >>$work/dmesg; $fail_mount; TYPE=\$2; $record_mount"
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
 [ $? = 1 ] && printf '%s' "$out" | grep -q "ntfs3 refuses to mount the host partition: ntfs3(sda2): failed to replay log file" &&
-	printf '%s' "$out" | grep -q "shut it down fully" && ! printf '%s' "$out" | grep -q 'check root='
+	printf '%s' "$out" | grep -q "shut it down fully" && ! printf '%s' "$out" | grep -q 'check root=' &&
+	! printf '%s' "$out" | grep -q 'an older line'
 tap $? "a driver that refuses the volume's state: its words and the Windows remedy, not 'check root=' (got: $out)"
 stub mount "printf '%s\n' '[    2.5] ntfs3(sda2): Unknown parameter bogus' >>$work/dmesg; $fail_mount; TYPE=\$2; $record_mount"
 reset
