@@ -479,6 +479,31 @@ out=$(PRELUDE='readonly=n; _checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOO
 grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^_checkfs_once' "$work/calls" &&
 	grep -q "^mount -r -t ext4 -o ro /dev/loop7 $work/run/trial" "$work/calls"
 tap $? "loopboot.ro on a rw kernel line: no fsck (it would write); the trial mount is read-only (got: $out)"
+# initramfs-tools' own check of the root would repeat loopboot's: skipped
+# (fastboot=y) when loopboot's ran and the root's fstab has no /usr.
+checked='readonly=n; _checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOOT_RUN/../calls"; }'
+reset
+out=$(PRELUDE="$checked"'; read_fstab_entry() { echo "read_fstab_entry $* in $rootmnt" >>"$LOOPBOOT_RUN/../calls"; return 1; }' \
+	premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+m=$(grep -n "^mount -w -t ext4 /dev/loop7 $work/run/trial" "$work/calls" | cut -d: -f1)
+r=$(grep -n "^read_fstab_entry /usr in $work/run/trial\$" "$work/calls" | cut -d: -f1)
+u=$(grep -n "^umount $work/run/trial" "$work/calls" | cut -d: -f1)
+[ -n "$m" ] && [ -n "$r" ] && [ -n "$u" ] && [ "$m" -lt "$r" ] && [ "$r" -lt "$u" ] &&
+	grep -qx "fastboot='y'" "$work/param.conf" && printf '%s' "$out" | grep -q 'skips its own check'
+tap $? "checked, no /usr in the root's fstab (read while trial-mounted): initramfs-tools' second check skipped, fastboot=y (got: $out)"
+reset
+out=$(PRELUDE="$checked"'; read_fstab_entry() { return 0; }' \
+	premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^fastboot=' "$work/param.conf"
+tap $? "a /usr line in the root's fstab: initramfs-tools checks root and /usr itself, no fastboot (got: $out)"
+reset
+out=$(PRELUDE="$checked" premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^fastboot=' "$work/param.conf"
+tap $? "no way to read the fstab: no fastboot (got: $out)"
+reset
+out=$(PRELUDE='readonly=n; read_fstab_entry() { return 1; }' premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^fastboot=' "$work/param.conf"
+tap $? "no fsck of loopboot's own (outside initramfs-tools): no fastboot (got: $out)"
 
 # --- initramfs-tools' panic: the host is flushed, and released without a root ------
 panic_run() { # prints what loopboot_panic said
