@@ -479,6 +479,23 @@ out=$(PRELUDE='readonly=n; _checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOO
 grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^_checkfs_once' "$work/calls" &&
 	grep -q "^mount -r -t ext4 -o ro /dev/loop7 $work/run/trial" "$work/calls"
 tap $? "loopboot.ro on a rw kernel line: no fsck (it would write); the trial mount is read-only (got: $out)"
+# --- loopboot.dio: the loop device's direct I/O -----------------------------------
+for v in "loopboot.dio=on|--direct-io=on" "loopboot.dio=off|--direct-io=off" "loopboot.dio|--direct-io=on"; do
+	reset
+	out=$(premount "root=/dev/sda2 loop=/linux/root.img rw ${v%%|*}" ext4)
+	[ $? = 0 ] && grep -q -- "^loopattach ${v#*|} --root $work/run/host /linux/root.img" "$work/calls"
+	tap $? "${v%%|*}: loopattach ${v#*|} (got: $out)"
+done
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+grep -q -- "^loopattach --root $work/run/host /linux/root.img" "$work/calls" && ! grep -q -- '--direct-io' "$work/calls"
+tap $? "without loopboot.dio: loopattach's own default (no --direct-io) (got: $out)"
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.dio=yes' ext4)
+[ $? = 1 ] && printf '%s' "$out" | grep -q 'loopboot.dio=yes: give on or off' &&
+	! grep -q -- "^loopattach --root" "$work/calls" && grep -q "^umount $work/run/host" "$work/calls"
+tap $? "loopboot.dio=yes: refused by name, nothing attached, the host released (got: $out)"
+
 # initramfs-tools' own check of the root would repeat loopboot's: skipped
 # (fastboot=y) when loopboot's ran and the root's fstab has no /usr.
 checked='readonly=n; _checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOOT_RUN/../calls"; }'
