@@ -123,8 +123,8 @@ tap $? "ntfsprobe is asked about the host before any mount"
 tap $? "ntfsprobe runs before the mount"
 grep -q "^mount -t ntfs3 -o rw /dev/sda2 $work/run/host" "$work/calls"
 tap $? "ntfs3 chosen when the kernel has it, mounted rw at LOOPBOOT_HOST"
-grep -q -- "^loopattach --root $work/run/host /linux/root.img" "$work/calls"
-tap $? "the file is attached by its path inside the host (loopattach --root)"
+grep -q -- "^loopattach --direct-io=on --root $work/run/host /linux/root.img" "$work/calls"
+tap $? "the file is attached by its path inside the host (loopattach --root), direct I/O on"
 # The trace marks (the kernel log, at debug level), in the order of the steps.
 steps=$(sed -n 's/^<7>loopboot: trace \([^ ]*\).*/\1/p' "$work/dmesg" | grep -v '^loop-module$' | tr '\n' ' ')
 [ "$steps" = "premount ntfsprobe driver host-mount attach loopattach image-type fsck trial-mount handoff ready " ]
@@ -370,7 +370,7 @@ premount 'root=/dev/sda2 loop=/linux/root.img' ext4 >/dev/null
 	# shellcheck disable=SC1091
 	. "$work/param.conf"
 	[ "$ROOT" = /dev/loop3 ]
-) && ! grep -q -- "^loopattach --root $work/run/host /linux/root.img" "$work/calls"
+) && ! grep -q -- "^loopattach .*--root $work/run/host /linux/root.img" "$work/calls"
 tap $? "a file attached already (by hand, or an earlier try) is used, not attached twice"
 stub loopattach "$attach_stub_head"'
 case "$*" in *--associated*) exit 1;; esac; echo /dev/loop7'
@@ -487,13 +487,15 @@ for v in "loopboot.dio=on|--direct-io=on" "loopboot.dio=off|--direct-io=off" "lo
 	tap $? "${v%%|*}: loopattach ${v#*|} (got: $out)"
 done
 reset
-out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
-grep -q -- "^loopattach --root $work/run/host /linux/root.img" "$work/calls" && ! grep -q -- '--direct-io' "$work/calls"
-tap $? "without loopboot.dio: loopattach's own default (no --direct-io) (got: $out)"
+printf 'nodev\tproc\n\tfuseblk\n' >"$work/filesystems"
+stub ntfs-3g "TYPE=fuseblk; $record_mount"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g rw')
+grep -q -- "^loopattach --direct-io=on --root $work/run/host /linux/root.img" "$work/calls" && [ "$(host_driver)" = ntfs-3g ]
+tap $? "without loopboot.dio, on ntfs-3g (FUSE) too: direct I/O on, not loopattach's own default (off on FUSE) (got: $out)"
 reset
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.dio=yes' ext4)
 [ $? = 1 ] && printf '%s' "$out" | grep -q 'loopboot.dio=yes: give on or off' &&
-	! grep -q -- "^loopattach --root" "$work/calls" && grep -q "^umount $work/run/host" "$work/calls"
+	! grep -q -- "^loopattach .*--root" "$work/calls" && grep -q "^umount $work/run/host" "$work/calls"
 tap $? "loopboot.dio=yes: refused by name, nothing attached, the host released (got: $out)"
 
 # initramfs-tools' own check of the root would repeat loopboot's: skipped
