@@ -126,7 +126,7 @@ tap $? "ntfs3 chosen when the kernel has it, mounted rw at LOOPBOOT_HOST"
 grep -q -- "^loopattach --direct-io=on --root $work/run/host /linux/root.img" "$work/calls"
 tap $? "the file is attached by its path inside the host (loopattach --root), direct I/O on"
 # The trace marks (the kernel log, at debug level), in the order of the steps.
-steps=$(sed -n 's/^<7>loopboot: trace \([^ ]*\).*/\1/p' "$work/dmesg" | grep -v '^loop-module$' | tr '\n' ' ')
+steps=$(sed -n 's/^<7>loopboot: trace \([^ ]*\).*/\1/p' "$work/dmesg" | grep -v -e '^loop-module$' -e '^image-module$' | tr '\n' ' ')
 [ "$steps" = "premount ntfsprobe driver host-mount attach loopattach image-type fsck trial-mount handoff ready " ]
 tap $? "each step leaves a debug-level mark in the kernel log, in order (got: $steps)"
 (
@@ -479,6 +479,19 @@ out=$(PRELUDE='readonly=n; _checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOO
 grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^_checkfs_once' "$work/calls" &&
 	grep -q "^mount -r -t ext4 -o ro /dev/loop7 $work/run/trial" "$work/calls"
 tap $? "loopboot.ro on a rw kernel line: no fsck (it would write); the trial mount is read-only (got: $out)"
+# --- the image's module: loaded only when the kernel lacks its type ---------------
+reset
+printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
+printf '\text4\n' >"$work/avail/ext4"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
+[ $? = 0 ] && grep -q '^modprobe -q ext4' "$work/calls" && grep -q '^<7>loopboot: trace image-module ext4' "$work/dmesg"
+tap $? "ext4 not in the kernel yet: modprobe ext4, with a trace mark of its own (got: $out)"
+reset
+printf 'nodev\tproc\n\tntfs3\n\text4\n' >"$work/filesystems"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
+[ $? = 0 ] && ! grep -q '^modprobe' "$work/calls" && ! grep -q 'trace image-module' "$work/dmesg"
+tap $? "ntfs3 and ext4 in the kernel already: no modprobe at all (got: $out)"
+
 # --- loopboot.dio: the loop device's direct I/O -----------------------------------
 for v in "loopboot.dio=on|--direct-io=on" "loopboot.dio=off|--direct-io=off" "loopboot.dio|--direct-io=on"; do
 	reset
