@@ -36,6 +36,13 @@ run() {
 
 # Kernel start to multi-user.target reached (systemd's monotonic clock).
 say "boot-us $(systemctl show -P ActiveEnterTimestampMonotonic multi-user.target)"
+# loopboot's trace marks and the benchmark's two around its local-premount
+# script (debug level: in the kernel log, not on the console).
+dmesg | grep -E 'loopboot: trace |lbbench: premount ' | sed 's/^/LBBENCH kmsg /' >/dev/console
+# the loop device's direct I/O (loopboot.dio; 1 on, 0 off)
+for d in /sys/block/loop*/loop/dio; do
+	[ -e "$d" ] && say "loop-dio ${d#/sys/block/} $(cat "$d")"
+done
 grep -E ' / | /run/loopboot/host ' /proc/mounts | sed 's/^/LBBENCH mount /' >/dev/console
 say "mb $mb"
 rm -rf "$dir"

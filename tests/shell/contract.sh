@@ -34,10 +34,10 @@ man=$(awk '/^\.SH KERNEL OPTIONS/ { on = 1; next } /^\.SH / { on = 0 } on' "$top
 diff <(printf '%s\n' "$names") <(printf '%s\n' "$man") >"$work/d" 2>&1
 tap $? "loopboot(7) KERNEL OPTIONS lists exactly the contract's options $(tr '\n' ' ' <"$work/d")"
 args=$(loopboot_option_args | tr '\n' ' ')
-[ "$args" = "lb_root=root lb_loop=loop lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags lb_ro_word=ro lb_rw_word=rw lb_ro=loopboot.ro " ]
+[ "$args" = "lb_root=root lb_loop=loop lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags lb_ro_word=ro lb_rw_word=rw lb_ro=loopboot.ro lb_dio=loopboot.dio " ]
 tap $? "the cmdline-get arguments come from the table (got: $args)"
-[ "$(loopboot_option_args copy | tr '\n' ' ')" = "lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags " ]
-tap $? "boot media copy loopfstype=, loopflags=, rootfstype=, rootflags= as given"
+[ "$(loopboot_option_args copy | tr '\n' ' ')" = "lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags lb_dio=loopboot.dio " ]
+tap $? "boot media copy loopfstype=, loopflags=, rootfstype=, rootflags=, loopboot.dio= as given"
 
 # --- the NTFS driver tables ---------------------------------------------------------
 # README's "## NTFS drivers" table and loopboot(7)'s NTFS DRIVERS table (tbl)
@@ -105,6 +105,23 @@ tap $? "the reader refuses a missing state or one without host and file"
 ! grep -nE '^\s*\. +"?\$(LOOPBOOT_STATE|LB_STATE|_state)' \
 	"$top/scripts/loopboot/"* "$top/scripts/"*/loopboot "$top/helpers/loopboot-mkmedia" >"$work/d"
 tap $? "no part sources the state file but the contract's reader $(cat "$work/d")"
+# The mount table's reader: octal escapes decoded (a space in a mount
+# point is \040), plain fields as they are.
+printf '%s\n' 'proc /proc proc rw 0 0' '/dev/sda1 /run/loopboot/host ntfs3 rw,noatime 0 0' \
+	'/dev/my\040disk /mnt/a\040b\134c fuseblk ro 0 0' '/dev/loop0 /root ext4 rw 0 0' \
+	'/dev/sda1 /media/w ntfs3 rw 0 0' >"$work/mounts"
+(
+	LOOPBOOT_PROC_MOUNTS=$work/mounts
+	[ "$(loopboot_mount_field /run/loopboot/host options)" = rw,noatime ] &&
+		[ "$(loopboot_mount_field '/mnt/a b\c' device)" = '/dev/my disk' ] &&
+		[ "$(loopboot_mount_field '/mnt/a b\c' type)" = fuseblk ] &&
+		! loopboot_mount_field /mnt/a >/dev/null && loopboot_is_mounted /root &&
+		! loopboot_is_mounted /mnt &&
+		[ "$(loopboot_mounts_of_device /dev/sda1 | tr '\n' ' ')" = '/run/loopboot/host /media/w ' ] &&
+		[ "$(loopboot_mounts_of_device '/dev/my disk')" = '/mnt/a b\c' ] &&
+		[ "$(loopboot_mounts_newest_first | head -n 2 | tr '\n' ' ')" = '/media/w /root ' ]
+)
+tap $? "the mount table is read with its octal escapes decoded, plain fields as they are"
 ! grep -lE 'while read -r [^ ]+ [^ ]+ [^ ]+ [^ ]+.*' "$top/scripts/loopboot/"{drivers,core,initramfs-tools,shutdown-setup,shutdown} >"$work/d"
 tap $? "/proc/mounts is parsed by the contract only $(cat "$work/d")"
 

@@ -12,6 +12,8 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 export LOOPBOOT_LIB=$top/scripts/loopboot
+# The trace marks go nowhere, not into this machine's kernel log.
+export LOOPBOOT_KMSG=/dev/null
 funcs=${LOOPBOOT_FUNCTIONS:-$top/scripts/loopboot-functions}
 # shellcheck source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"

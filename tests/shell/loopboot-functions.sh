@@ -94,7 +94,7 @@ premount() {
 	PATH=$bin:$PATH LOOPBOOT_CMDLINE=$work/cmdline LOOPBOOT_RUN=$work/run \
 		LOOPBOOT_PARAM_CONF=$work/param.conf LOOPBOOT_PROC_MOUNTS=$work/mounts \
 		LOOPBOOT_PROC_FILESYSTEMS=$work/filesystems LOOPBOOT_HOST_LINK=$work/hostlink \
-		PRELUDE=${PRELUDE-} sh -c '
+		LOOPBOOT_KMSG=$work/dmesg PRELUDE=${PRELUDE-} sh -c '
 		get_fstype() { echo ext4; }
 		eval "$PRELUDE"
 		. "$1"
@@ -123,8 +123,12 @@ tap $? "ntfsprobe is asked about the host before any mount"
 tap $? "ntfsprobe runs before the mount"
 grep -q "^mount -t ntfs3 -o rw /dev/sda2 $work/run/host" "$work/calls"
 tap $? "ntfs3 chosen when the kernel has it, mounted rw at LOOPBOOT_HOST"
-grep -q -- "^loopattach --root $work/run/host /linux/root.img" "$work/calls"
-tap $? "the file is attached by its path inside the host (loopattach --root)"
+grep -q -- "^loopattach --direct-io=on --root $work/run/host /linux/root.img" "$work/calls"
+tap $? "the file is attached by its path inside the host (loopattach --root), direct I/O on"
+# The trace marks (the kernel log, at debug level), in the order of the steps.
+steps=$(sed -n 's/^<7>loopboot: trace \([^ ]*\).*/\1/p' "$work/dmesg" | grep -v -e '^loop-module$' -e '^image-module$' | tr '\n' ' ')
+[ "$steps" = "premount ntfsprobe driver host-mount attach loopattach image-type fsck trial-mount handoff ready " ]
+tap $? "each step leaves a debug-level mark in the kernel log, in order (got: $steps)"
 (
 	# shellcheck disable=SC1091
 	. "$work/param.conf"
@@ -366,7 +370,7 @@ premount 'root=/dev/sda2 loop=/linux/root.img' ext4 >/dev/null
 	# shellcheck disable=SC1091
 	. "$work/param.conf"
 	[ "$ROOT" = /dev/loop3 ]
-) && ! grep -q -- "^loopattach --root $work/run/host /linux/root.img" "$work/calls"
+) && ! grep -q -- "^loopattach .*--root $work/run/host /linux/root.img" "$work/calls"
 tap $? "a file attached already (by hand, or an earlier try) is used, not attached twice"
 stub loopattach "$attach_stub_head"'
 case "$*" in *--associated*) exit 1;; esac; echo /dev/loop7'
@@ -426,11 +430,13 @@ tap $? "... and the host is unmounted again"
 reset
 printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
 echo 'ntfs3' >"$work/mount-fail"
-printf '%s\n' '[    1.0] virtio_blk virtio1: [vda] 1000 512-byte logical blocks' >"$work/dmesg"
+printf '%s\n' '[    1.0] virtio_blk virtio1: [vda] 1000 512-byte logical blocks' \
+	'[    1.1] ntfs3(sda2): an older line, before the mount' >"$work/dmesg"
 stub mount "printf '%s\n' '[    2.5] ntfs3(sda2): failed to replay log file. Can'\''t mount rw!' >>$work/dmesg; $fail_mount; TYPE=\$2; $record_mount"
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
 [ $? = 1 ] && printf '%s' "$out" | grep -q "ntfs3 refuses to mount the host partition: ntfs3(sda2): failed to replay log file" &&
-	printf '%s' "$out" | grep -q "shut it down fully" && ! printf '%s' "$out" | grep -q 'check root='
+	printf '%s' "$out" | grep -q "shut it down fully" && ! printf '%s' "$out" | grep -q 'check root=' &&
+	! printf '%s' "$out" | grep -q 'an older line'
 tap $? "a driver that refuses the volume's state: its words and the Windows remedy, not 'check root=' (got: $out)"
 stub mount "printf '%s\n' '[    2.5] ntfs3(sda2): Unknown parameter bogus' >>$work/dmesg; $fail_mount; TYPE=\$2; $record_mount"
 reset
@@ -473,6 +479,63 @@ out=$(PRELUDE='readonly=n; _checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOO
 grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^_checkfs_once' "$work/calls" &&
 	grep -q "^mount -r -t ext4 -o ro /dev/loop7 $work/run/trial" "$work/calls"
 tap $? "loopboot.ro on a rw kernel line: no fsck (it would write); the trial mount is read-only (got: $out)"
+# --- the image's module: loaded only when the kernel lacks its type ---------------
+reset
+printf 'nodev\tproc\n\tntfs3\n' >"$work/filesystems"
+printf '\text4\n' >"$work/avail/ext4"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
+[ $? = 0 ] && grep -q '^modprobe -q ext4' "$work/calls" && grep -q '^<7>loopboot: trace image-module ext4' "$work/dmesg"
+tap $? "ext4 not in the kernel yet: modprobe ext4, with a trace mark of its own (got: $out)"
+reset
+printf 'nodev\tproc\n\tntfs3\n\text4\n' >"$work/filesystems"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
+[ $? = 0 ] && ! grep -q -e '^modprobe -q ntfs3' -e '^modprobe -q ext4' "$work/calls" && ! grep -q 'trace image-module' "$work/dmesg"
+tap $? "ntfs3 and ext4 in the kernel already: neither is modprobed (got: $out)"
+
+# --- loopboot.dio: the loop device's direct I/O -----------------------------------
+for v in "loopboot.dio=on|--direct-io=on" "loopboot.dio=off|--direct-io=off" "loopboot.dio|--direct-io=on"; do
+	reset
+	out=$(premount "root=/dev/sda2 loop=/linux/root.img rw ${v%%|*}" ext4)
+	[ $? = 0 ] && grep -q -- "^loopattach ${v#*|} --root $work/run/host /linux/root.img" "$work/calls"
+	tap $? "${v%%|*}: loopattach ${v#*|} (got: $out)"
+done
+reset
+printf 'nodev\tproc\n\tfuseblk\n' >"$work/filesystems"
+stub ntfs-3g "TYPE=fuseblk; $record_mount"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g rw')
+grep -q -- "^loopattach --direct-io=on --root $work/run/host /linux/root.img" "$work/calls" && [ "$(host_driver)" = ntfs-3g ]
+tap $? "without loopboot.dio, on ntfs-3g (FUSE) too: direct I/O on, not loopattach's own default (off on FUSE) (got: $out)"
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.dio=yes' ext4)
+[ $? = 1 ] && printf '%s' "$out" | grep -q 'loopboot.dio=yes: give on or off' &&
+	! grep -q -- "^loopattach .*--root" "$work/calls" && grep -q "^umount $work/run/host" "$work/calls"
+tap $? "loopboot.dio=yes: refused by name, nothing attached, the host released (got: $out)"
+
+# initramfs-tools' own check of the root would repeat loopboot's: skipped
+# (fastboot=y) when loopboot's ran and the root's fstab has no /usr.
+checked='readonly=n; _checkfs_once() { echo "_checkfs_once $*" >>"$LOOPBOOT_RUN/../calls"; }'
+reset
+out=$(PRELUDE="$checked"'; read_fstab_entry() { echo "read_fstab_entry $* in $rootmnt" >>"$LOOPBOOT_RUN/../calls"; return 1; }' \
+	premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+m=$(grep -n "^mount -w -t ext4 /dev/loop7 $work/run/trial" "$work/calls" | cut -d: -f1)
+r=$(grep -n "^read_fstab_entry /usr in $work/run/trial\$" "$work/calls" | cut -d: -f1)
+u=$(grep -n "^umount $work/run/trial" "$work/calls" | cut -d: -f1)
+[ -n "$m" ] && [ -n "$r" ] && [ -n "$u" ] && [ "$m" -lt "$r" ] && [ "$r" -lt "$u" ] &&
+	grep -qx "fastboot='y'" "$work/param.conf" && printf '%s' "$out" | grep -q 'skips its own check'
+tap $? "checked, no /usr in the root's fstab (read while trial-mounted): initramfs-tools' second check skipped, fastboot=y (got: $out)"
+reset
+out=$(PRELUDE="$checked"'; read_fstab_entry() { return 0; }' \
+	premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^fastboot=' "$work/param.conf"
+tap $? "a /usr line in the root's fstab: initramfs-tools checks root and /usr itself, no fastboot (got: $out)"
+reset
+out=$(PRELUDE="$checked" premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^fastboot=' "$work/param.conf"
+tap $? "no way to read the fstab: no fastboot (got: $out)"
+reset
+out=$(PRELUDE='readonly=n; read_fstab_entry() { return 1; }' premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+grep -q '^ROOT=' "$work/param.conf" && ! grep -q '^fastboot=' "$work/param.conf"
+tap $? "no fsck of loopboot's own (outside initramfs-tools): no fastboot (got: $out)"
 
 # --- initramfs-tools' panic: the host is flushed, and released without a root ------
 panic_run() { # prints what loopboot_panic said
