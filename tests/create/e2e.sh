@@ -40,6 +40,8 @@ B=${B:-build}
 . "$LB_TOP/tests/lib/qemu.sh"
 # shellcheck source=../lib/tap.sh
 . "$LB_TOP/tests/lib/tap.sh"
+# shellcheck source=../lib/safe-rm.sh
+. "$LB_TOP/tests/lib/safe-rm.sh"
 CACHE=${LB_SYSTEM_CACHE:-/var/cache/loopboot-tests}/create-cache
 MIRROR=${LB_MIRROR:-http://deb.debian.org/debian}
 FILE=/linux/debian.img
@@ -48,14 +50,6 @@ export PATH=$LB_TOP/$B/bin:$PATH
 export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
 export LOOPBOOT_CREATE_RUN=$LB_WORK/run LOOPBOOT_CREATE_LOG=$LB_WORK/log
 
-# Never rm -rf a tree with a mount in it (a bind of /dev in a chroot).
-safe_rm() {
-	if findmnt -rn -o TARGET | grep -q "^$1\(/\|\$\)"; then
-		echo "# $1: something is still mounted under it; not removed" >&2
-		return 1
-	fi
-	rm -rf "$1"
-}
 
 if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null || ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "ok 1 - loopboot-create end to end # SKIP not root, or no debootstrap or QEMU"

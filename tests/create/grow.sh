@@ -12,20 +12,14 @@ LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-build}
 # shellcheck source=../lib/tap.sh
 . "$LB_TOP/tests/lib/tap.sh"
+# shellcheck source=../lib/safe-rm.sh
+. "$LB_TOP/tests/lib/safe-rm.sh"
 WORK=$LB_TOP/build/create-grow
 export PATH=$LB_TOP/$B/bin:$PATH
 export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
 GROW=$LB_TOP/helpers/loopboot-grow
 MiB=1048576
 
-# Never rm -rf a tree with a mount in it (a bind of /dev in a chroot).
-safe_rm() {
-	if findmnt -rn -o TARGET | grep -q "^$1\(/\|\$\)"; then
-		echo "# $1: something is still mounted under it; not removed" >&2
-		return 1
-	fi
-	rm -rf "$1"
-}
 
 if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/loop-control ] || ! command -v ntfs-3g >/dev/null; then
 	echo "ok 1 - loopboot-grow # SKIP not root, no loop devices or no ntfs-3g"

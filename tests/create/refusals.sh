@@ -12,6 +12,8 @@ LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-build}
 # shellcheck source=../lib/tap.sh
 . "$LB_TOP/tests/lib/tap.sh"
+# shellcheck source=../lib/safe-rm.sh
+. "$LB_TOP/tests/lib/safe-rm.sh"
 WORK=$LB_TOP/build/create-refusals
 export PATH=$LB_TOP/$B/bin:$LB_TOP/$B/tools:$PATH
 export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
@@ -31,14 +33,6 @@ for t in loopattach ntfsprobe ntfs-mutate; do
 	}
 done
 
-# Never rm -rf a tree with a mount in it (a bind of /dev in a chroot).
-safe_rm() {
-	if findmnt -rn -o TARGET | grep -q "^$1\(/\|\$\)"; then
-		echo "# $1: something is still mounted under it; not removed" >&2
-		return 1
-	fi
-	rm -rf "$1"
-}
 
 safe_rm "$WORK"
 mkdir -p "$WORK/run"

@@ -24,6 +24,8 @@ LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-build}
 # shellcheck source=../lib/tap.sh
 . "$LB_TOP/tests/lib/tap.sh"
+# shellcheck source=../lib/safe-rm.sh
+. "$LB_TOP/tests/lib/safe-rm.sh"
 WORK=$LB_TOP/build/create-stubbed
 export PATH=$WORK/stubs:$LB_TOP/$B/bin:$PATH
 export LOOPBOOT_LIB=$LB_TOP/scripts/loopboot
@@ -35,13 +37,6 @@ if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/loop-control ] || ! command -v mkfs.btrfs
 	echo "1..1"
 	exit 0
 fi
-safe_rm() {
-	if findmnt -rn -o TARGET | grep -q "^$1\(/\|\$\)"; then
-		echo "# $1: something is still mounted under it; not removed" >&2
-		return 1
-	fi
-	rm -rf "$1"
-}
 safe_rm "$WORK"
 mkdir -p "$WORK/run" "$WORK/stubs" "$WORK/mnt" "$WORK/img"
 dev=''
