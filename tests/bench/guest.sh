@@ -36,12 +36,17 @@ run() {
 
 # Kernel start to multi-user.target reached (systemd's monotonic clock).
 say "boot-us $(systemctl show -P ActiveEnterTimestampMonotonic multi-user.target)"
-# loopboot's trace marks and the benchmark's two around its local-premount
-# script (debug level: in the kernel log, not on the console).
-dmesg | grep -E 'loopboot: trace |lbbench: premount ' | sed 's/^/LBBENCH kmsg /' >/dev/console
+# loopboot's trace marks, its init-top preload's two, and the benchmark's
+# two around its local-premount script (debug level: in the kernel log, not on the console).
+dmesg | grep -E 'loopboot: (trace |preload)|lbbench: premount ' | sed 's/^/LBBENCH kmsg /' >/dev/console
 # the loop device's direct I/O (loopboot.dio; 1 on, 0 off)
 for d in /sys/block/loop*/loop/dio; do
 	[ -e "$d" ] && say "loop-dio ${d#/sys/block/} $(cat "$d")"
+done
+# its logical block size and read-ahead (loopboot.blocksize, .readahead)
+for q in /sys/block/loop*/queue; do
+	[ -e "$q/read_ahead_kb" ] && [ "$(cat "${q%/queue}/size")" != 0 ] &&
+		say "loop-queue ${q#/sys/block/} block $(cat "$q/logical_block_size") read-ahead $(cat "$q/read_ahead_kb")"
 done
 grep -E ' / | /run/loopboot/host ' /proc/mounts | sed 's/^/LBBENCH mount /' >/dev/console
 say "mb $mb"

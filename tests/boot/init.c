@@ -4,7 +4,8 @@
  *
  * Kernel options it reads from its environment (the kernel passes unknown
  * name=value options to init): lbtest_remount=1 remounts / read-write first
- * (the "ro, then rw later" case), lbtest_nowrite=1 skips the writes.
+ * (the "ro, then rw later" case), lbtest_nowrite=1 skips the writes,
+ * lbtest_loopqueue=1 reports the loop devices' block size and read-ahead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,11 +56,47 @@ static void try_write(const char *tag, const char *path)
 		printf("LBTEST %s ok %s\n", tag, path);
 }
 
+/* The first word of the file at path, into buf; 0 when unreadable. */
+static int read_word(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ok = f && fscanf(f, "%31s", buf) == 1 && len >= 32;
+
+	if (f)
+		fclose(f);
+	return ok;
+}
+
 static int flag(const char *name)
 {
 	const char *v = getenv(name);
 
 	return v && strcmp(v, "1") == 0;
+}
+
+/* "LBTEST loopqueue loopN block B read-ahead KB" for each attached loop
+ * device (loopboot.blocksize, loopboot.readahead). */
+static void loop_queues(void)
+{
+	char path[64], size[32], block[32], ahead[32];
+
+	mkdir("/sys", 0755);
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL) != 0 && errno != EBUSY) {
+		printf("LBTEST loopqueue sysfs-mount failed: %s\n", strerror(errno));
+		return;
+	}
+	for (int i = 0; i < 8; i++) {
+		snprintf(path, sizeof path, "/sys/block/loop%d/size", i);
+		if (!read_word(path, size, sizeof size) || strcmp(size, "0") == 0)
+			continue;
+		snprintf(path, sizeof path, "/sys/block/loop%d/queue/logical_block_size", i);
+		if (!read_word(path, block, sizeof block))
+			strcpy(block, "?");
+		snprintf(path, sizeof path, "/sys/block/loop%d/queue/read_ahead_kb", i);
+		if (!read_word(path, ahead, sizeof ahead))
+			strcpy(ahead, "?");
+		printf("LBTEST loopqueue loop%d block %s read-ahead %s\n", i, block, ahead);
+	}
 }
 
 int main(void)
@@ -74,6 +111,8 @@ int main(void)
 	cat("cmdline", "/proc/cmdline");
 	cat("mount", "/proc/mounts");
 
+	if (flag("lbtest_loopqueue"))
+		loop_queues();
 	if (flag("lbtest_remount")) {
 		if (mount(NULL, "/", NULL, MS_REMOUNT, NULL) != 0)
 			printf("LBTEST remount-rw failed: %s\n", strerror(errno));

@@ -34,10 +34,10 @@ man=$(awk '/^\.SH KERNEL OPTIONS/ { on = 1; next } /^\.SH / { on = 0 } on' "$top
 diff <(printf '%s\n' "$names") <(printf '%s\n' "$man") >"$work/d" 2>&1
 tap $? "loopboot(7) KERNEL OPTIONS lists exactly the contract's options $(tr '\n' ' ' <"$work/d")"
 args=$(loopboot_option_args | tr '\n' ' ')
-[ "$args" = "lb_root=root lb_loop=loop lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags lb_ro_word=ro lb_rw_word=rw lb_ro=loopboot.ro lb_dio=loopboot.dio " ]
+[ "$args" = "lb_root=root lb_loop=loop lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags lb_ro_word=ro lb_rw_word=rw lb_ro=loopboot.ro lb_dio=loopboot.dio lb_blocksize=loopboot.blocksize lb_readahead=loopboot.readahead " ]
 tap $? "the cmdline-get arguments come from the table (got: $args)"
-[ "$(loopboot_option_args copy | tr '\n' ' ')" = "lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags lb_dio=loopboot.dio " ]
-tap $? "boot media copy loopfstype=, loopflags=, rootfstype=, rootflags=, loopboot.dio= as given"
+[ "$(loopboot_option_args copy | tr '\n' ' ')" = "lb_loopfstype=loopfstype lb_loopflags=loopflags lb_rootfstype=rootfstype lb_rootflags=rootflags lb_dio=loopboot.dio lb_blocksize=loopboot.blocksize lb_readahead=loopboot.readahead " ]
+tap $? "boot media copy loopfstype=, loopflags=, rootfstype=, rootflags=, loopboot.dio=, .blocksize=, .readahead= as given"
 
 # --- the NTFS driver tables ---------------------------------------------------------
 # README's "## NTFS drivers" table and loopboot(7)'s NTFS DRIVERS table (tbl)

@@ -143,5 +143,20 @@ done
 { ! [ -x /usr/bin/ntfs-3g ] || { copied most-k-plain ntfs-3g && ! copied most-k-ntfs3 ntfs-3g; }; }
 tap $? "most: ntfs-3g only for the kernel without ntfs3 (LOOPBOOT_NTFS3G=auto)"
 
+# The preload file (init-top loads these early), whatever MODULES says.
+preload_of() { tr '\n' ' ' <"$t/$1/dest/usr/share/loopboot/preload"; }
+[ "$(preload_of most-k-ntfs3)" = 'LOOPBOOT_PRELOAD_HOST="ntfs3" LOOPBOOT_PRELOAD_IMAGE="ext4" ' ]
+tap $? "most: the preload file names the state's driver and image type ($(preload_of most-k-ntfs3))"
+run pre-conf k-ntfs3 most "$t/none" 'LOOPBOOT_HOST_FS="ntfs vfat"' 'LOOPBOOT_IMAGE_FS="btrfs"'
+run pre-plain k-plain most "$t/none" 'LOOPBOOT_HOST_FS="ntfs"' 'LOOPBOOT_IMAGE_FS="ext4"'
+run pre-k7 7.3.4-t7 most "$t/none" 'LOOPBOOT_HOST_FS="ntfs"' 'LOOPBOOT_IMAGE_FS="ext4"'
+[ "$(preload_of pre-conf)" = 'LOOPBOOT_PRELOAD_HOST="ntfs3 vfat" LOOPBOOT_PRELOAD_IMAGE="btrfs" ' ] &&
+	[ "$(preload_of pre-plain)" = 'LOOPBOOT_PRELOAD_HOST="ntfs-3g" LOOPBOOT_PRELOAD_IMAGE="ext4" ' ] &&
+	[ "$(preload_of pre-k7)" = 'LOOPBOOT_PRELOAD_HOST="ntfs" LOOPBOOT_PRELOAD_IMAGE="ext4" ' ]
+tap $? "preload file from conf.d: LOOPBOOT_HOST_FS=ntfs is the driver each kernel gets: ntfs3, ntfs-3g, 7.x's ntfs"
+run pre-none k-ntfs3 most "$t/none" 'LOOPBOOT_IMAGE_FS="ext4;x y/z"'
+[ "$(preload_of pre-none)" = 'LOOPBOOT_PRELOAD_HOST="" LOOPBOOT_PRELOAD_IMAGE="ext4x yz" ' ]
+tap $? "preload file: nothing known, nothing named; only letters, digits, _ and - pass ($(preload_of pre-none))"
+
 echo "1..$n"
 [ "$failed" = 0 ]

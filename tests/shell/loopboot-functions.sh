@@ -54,8 +54,9 @@ case "$*" in *--associated*) exit 1;; esac; echo /dev/loop7'
 reset() {
 	rm -f "$work/calls" "$work/mounts" "$work/mount-opts" "$work/ntfsprobe-rc" \
 		"$work/param.conf" "$work/mount-fail" "$work/dmesg"
-	rm -rf "$work/run" "$work/hostlink" "$work/sys" "$work/avail"
-	mkdir -p "$work/sys" "$work/avail"
+	rm -rf "$work/run" "$work/hostlink" "$work/sys" "$work/avail" "$work/sysblock"
+	mkdir -p "$work/sys" "$work/avail" "$work/sysblock/loop7/queue"
+	echo 128 >"$work/sysblock/loop7/queue/read_ahead_kb"
 	: >"$work/mounts"
 	printf 'nodev\tproc\n\text4\n\tfuseblk\n' >"$work/filesystems"
 	echo 6.1.0-41-amd64 >"$work/uname"
@@ -94,7 +95,7 @@ premount() {
 	PATH=$bin:$PATH LOOPBOOT_CMDLINE=$work/cmdline LOOPBOOT_RUN=$work/run \
 		LOOPBOOT_PARAM_CONF=$work/param.conf LOOPBOOT_PROC_MOUNTS=$work/mounts \
 		LOOPBOOT_PROC_FILESYSTEMS=$work/filesystems LOOPBOOT_HOST_LINK=$work/hostlink \
-		LOOPBOOT_KMSG=$work/dmesg PRELUDE=${PRELUDE-} sh -c '
+		LOOPBOOT_KMSG=$work/dmesg LOOPBOOT_SYS_BLOCK=$work/sysblock PRELUDE=${PRELUDE-} sh -c '
 		get_fstype() { echo ext4; }
 		eval "$PRELUDE"
 		. "$1"
@@ -562,5 +563,93 @@ reset
 panic_run >/dev/null
 [ ! -e "$work/calls" ]
 tap $? "a panic without loopboot's host does nothing"
+
+# --- loopboot.blocksize and loopboot.readahead: the loop device's block size and read-ahead ---
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.blocksize=4096 loopboot.readahead=1024' ext4)
+[ $? = 0 ] && grep -q -- "^loopattach --direct-io=on --sector-size 4096 --root $work/run/host /linux/root.img" "$work/calls" &&
+	[ "$(cat "$work/sysblock/loop7/queue/read_ahead_kb")" = 1024 ]
+tap $? "loopboot.blocksize=4096: loopattach --sector-size 4096; loopboot.readahead=1024: read_ahead_kb of loop7 is 1024 (got: $out)"
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw' ext4)
+[ $? = 0 ] && ! grep -q -- '--sector-size' "$work/calls" && [ "$(cat "$work/sysblock/loop7/queue/read_ahead_kb")" = 128 ]
+tap $? "neither option: no --sector-size, read-ahead left as the kernel set it"
+for v in "loopboot.blocksize=4097|loopboot.blocksize=4097: give 512, 1024, 2048 or 4096" \
+	"loopboot.blocksize=-r|loopboot.blocksize=-r: give 512" "loopboot.blocksize|loopboot.blocksize=: give 512" \
+	"loopboot.readahead=1m|loopboot.readahead=1m: give the loop device's read-ahead in KiB" \
+	"loopboot.readahead=100000|loopboot.readahead=100000: give" "loopboot.readahead=-1|loopboot.readahead=-1: give"; do
+	reset
+	out=$(premount "root=/dev/sda2 loop=/linux/root.img rw ${v%%|*}" ext4)
+	[ $? = 1 ] && printf '%s' "$out" | grep -qF -- "${v#*|}" && ! grep -q '^loopattach --direct' "$work/calls" &&
+		! grep -q '^mount -w -t ext4' "$work/calls" && grep -q "^umount $work/run/host" "$work/calls"
+	tap $? "${v%%|*}: refused before the attach, the host released (got: $out)"
+done
+reset
+rm -rf "$work/sysblock/loop7"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.readahead=512' ext4)
+[ $? = 1 ] && printf '%s' "$out" | grep -qF "loopboot.readahead=512: cannot write $work/sysblock/loop7/queue/read_ahead_kb" &&
+	grep -q '^loopattach --detach /dev/loop7' "$work/calls"
+tap $? "loopboot.readahead the kernel will not take: the boot stops, the loop device detached (got: $out)"
+
+# --- init-top's preload: the modules loaded early, in the background ----------------
+preload() { # CMDLINE: runs loopboot_preload with $work/preload as the hook's file
+	printf '%s\n' "$1" >"$work/cmdline"
+	PATH=$bin:$PATH LOOPBOOT_CMDLINE=$work/cmdline LOOPBOOT_RUN=$work/run \
+		LOOPBOOT_KMSG=$work/dmesg LOOPBOOT_PRELOAD_FILE=$work/preload \
+		sh -c '. "$1"; loopboot_preload' sh "$top/scripts/loopboot-functions"
+}
+modprobed() { sed -n 's/^modprobe -q //p' "$work/calls" 2>/dev/null | tr '\n' ' '; }
+reset
+rm -f "$work/preload"
+preload 'root=/dev/sda2 ro quiet rootfstype=ntfs3'
+[ ! -e "$work/calls" ] && [ ! -e "$work/dmesg" ]
+tap $? "preload without loop=: nothing is loaded, nothing logged"
+reset
+preload 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g loopfstype=ext3'
+[ "$(modprobed)" = "fuse loop ext4 " ] && grep -qx '<7>loopboot: preload: fuse loop ext4' "$work/dmesg" &&
+	[ "$(tail -n 1 "$work/dmesg")" = '<7>loopboot: preload done' ]
+tap $? "preload: rootfstype=ntfs-3g and loopfstype=ext3 load fuse, loop and ext4, in that order, with two marks (got: $(modprobed))"
+reset
+printf 'LOOPBOOT_PRELOAD_HOST="ntfs3"\nLOOPBOOT_PRELOAD_IMAGE="btrfs"\n' >"$work/preload"
+preload 'root=/dev/sda2 loop=/linux/root.img rw'
+[ "$(modprobed)" = "ntfs3 loop btrfs " ]
+tap $? "preload: the hook's file names the host's driver and the image's type (got: $(modprobed))"
+reset
+preload 'root=/dev/sda2 loop=/linux/root.img rw rootfstype=ntfs loopfstype=xfs'
+[ "$(modprobed)" = "ntfs loop xfs " ]
+tap $? "preload: rootfstype= and loopfstype= win over the hook's file (got: $(modprobed))"
+reset
+rm -f "$work/preload"
+preload 'root=/dev/sda2 loop=/linux/root.img rootfstype=-r "loopfstype=a;reboot" rw'
+[ "$(modprobed)" = "loop " ] && ! grep -q -e '-q -r' -e 'reboot' "$work/calls"
+tap $? "preload: option values no module can be named after are not passed to modprobe (got: $(modprobed))"
+# A module the preload is loading (initstate "coming"): loopboot_modprobe
+# waits for its init before asking modprobe, which may take it for loaded.
+reset
+mkdir -p "$work/sys/ext4"
+echo coming >"$work/sys/ext4/initstate"
+printf '\text4\n' >"$work/avail/ext4"
+(sleep 0.4 && echo "init done" >>"$work/calls" && echo live >"$work/sys/ext4/initstate") &
+PATH=$bin:$PATH LOOPBOOT_KMSG=$work/dmesg LOOPBOOT_PROC_FILESYSTEMS=$work/filesystems \
+	sh -c '. "$1"; loopboot_modprobe ext4' sh "$top/scripts/loopboot-functions"
+wait
+[ "$(cat "$work/calls")" = "init done
+modprobe -q ext4" ]
+tap $? "loopboot_modprobe waits while the module's init runs (got: $(tr '\n' '|' <"$work/calls"))"
+reset
+mkdir -p "$work/sys/loop"
+echo coming >"$work/sys/loop/initstate"
+(sleep 0.3 && echo live >"$work/sys/loop/initstate") &
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
+rc=$?
+wait
+[ $rc = 0 ] && grep -q '^modprobe -q loop$' "$work/calls" && grep -q 'trace loop-module' "$work/dmesg"
+tap $? "premount: loop still loading (the preload's): modprobe loop, after its init (got: $out)"
+reset
+mkdir -p "$work/sys/loop"
+echo live >"$work/sys/loop/initstate"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
+[ $? = 0 ] && ! grep -q '^modprobe -q loop$' "$work/calls"
+tap $? "premount: loop loaded already: no modprobe (got: $out)"
 
 echo "1..$n"
