@@ -50,6 +50,8 @@ static const char usage[] =
 "                          it, a warning says so and the device is buffered\n"
 "      --root DIR          FILE is a path inside DIR (the host mount):\n"
 "                          \"..\" and absolute symlinks cannot leave DIR\n"
+"      --reuse             FILE attached already: print that device and\n"
+"                          succeed (without it: refused, the device named)\n"
 "  -j, --associated FILE   print the devices backed by FILE, one a line\n"
 "                          (with --root: resolved exactly as an attach)\n"
 "  -d, --detach DEVICE     detach DEVICE\n"
@@ -79,6 +81,7 @@ struct options {
 	const char *detach;
 	const char *set_capacity;
 	const char *associated;
+	bool reuse;		/* FILE attached already: print that device */
 };
 
 static int usage_error(const char *object, const char *text)
@@ -89,7 +92,7 @@ static int usage_error(const char *object, const char *text)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_SIZELIMIT = 256, OPT_DIRECT_IO, OPT_ROOT };
+	enum { OPT_SIZELIMIT = 256, OPT_DIRECT_IO, OPT_ROOT, OPT_REUSE };
 	static const struct option longopts[] = {
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "offset", required_argument, NULL, 'o' },
@@ -98,6 +101,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "sector-size", required_argument, NULL, 'b' },
 		{ "direct-io", optional_argument, NULL, OPT_DIRECT_IO },
 		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "reuse", no_argument, NULL, OPT_REUSE },
 		{ "associated", required_argument, NULL, 'j' },
 		{ "detach", required_argument, NULL, 'd' },
 		{ "set-capacity", required_argument, NULL, 'c' },
@@ -145,6 +149,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_ROOT:
 			o->root = optarg;
+			break;
+		case OPT_REUSE:
+			o->reuse = true;
 			break;
 		case 'j':
 			o->associated = optarg;
@@ -472,6 +479,11 @@ static int do_attach(struct options *o)
 	/* Refused before the checks' warnings; loop_attach asks again under
 	 * loop-control's lock, against a concurrent attach. */
 	r = loop_find_backing(&st, 0);
+	if (r >= 0 && o->reuse) {
+		printf("/dev/loop%d\n", r);
+		close(pfd);
+		return 0;
+	}
 	if (r >= 0) {
 		msg_error(shown, "already attached to /dev/loop%d (loopattach "
 			  "--detach /dev/loop%d first, or use that device)", r, r);
@@ -504,6 +516,10 @@ static int do_attach(struct options *o)
 	if (r == -EIO && res.mismatch) {
 		report_mismatch(shown, res.mismatch);
 		return EXIT_FAIL;
+	}
+	if (r == -EEXIST && o->reuse) {
+		printf("%s\n", res.path);
+		return 0;
 	}
 	if (r == -EEXIST) {
 		msg_error(shown, "already attached to %s (loopattach --detach "

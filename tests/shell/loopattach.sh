@@ -145,6 +145,9 @@ ok $? "the same file again: refused (exit 1), naming the device it is on"
 att -- --read-only "$img"
 [ $rc -eq 1 ] && [ "$(backed_by "$img")" = 1 ] && grep -q "already attached to $first" "$tmp/err"
 ok $? "the same file again, --read-only: refused as well"
+att -- --reuse "$img"
+[ $rc -eq 0 ] && [ "$dev" = "$first" ] && [ "$(backed_by "$img")" = 1 ] && [ ! -s "$tmp/err" ]
+ok $? "the same file again, --reuse: the device it is on, exit 0, no second device"
 dev=$first
 out=$("$ASAN" -j "$img" --root / 2>"$tmp/err")
 [ "$out" = "$dev" ]
@@ -328,6 +331,15 @@ while read -r d; do mine="$mine$d "; done < <(cat "$tmp"/same?.out)
 	[ "$(grep -l "already attached to $(cat "$tmp"/same?.out)" "$tmp"/same?.err | wc -l)" = 7 ]
 ok $? "8 attaches of one file at once: one device, 7 refused naming it"
 while read -r d; do detach "$d"; done < <(cat "$tmp"/same?.out)
+for i in 1 2 3 4 5 6 7 8; do
+	"$ASAN" --reuse "$tmp/race1.img" >"$tmp/same$i.out" 2>"$tmp/same$i.err" &
+done
+wait
+while read -r d; do mine="$mine$d "; done < <(sort -u "$tmp"/same?.out)
+[ "$(sort -u "$tmp"/same?.out | wc -l)" = 1 ] && [ "$(cat "$tmp"/same?.out | wc -l)" = 8 ] &&
+	[ "$(backed_by "$tmp/race1.img")" = 1 ] && ! grep -q "already attached" "$tmp"/same?.err
+ok $? "8 attaches --reuse of one file at once: one device, all 8 print it"
+sort -u "$tmp"/same?.out | while read -r d; do detach "$d"; done
 cat "$tmp"/race?.err "$tmp"/mixed?.err >"$tmp/err"
 for i in 1 2 3 4 5 6 7 8; do
 	[ -e "$(cat "$tmp/race$i.out")" ] || rc=1

@@ -49,7 +49,7 @@ attach_stub_head='root=; prev=; for a; do [ "$prev" = --root ] && root=$a; prev=
 [ "$1" = --detach ] && exit 0
 [ -e "$root$f" ] || { echo "loopattach: $f: no such file inside $root" >&2; exit 3; }'
 stub loopattach "$attach_stub_head"'
-case "$*" in *--associated*) exit 1;; esac; echo /dev/loop7'
+echo /dev/loop7'
 
 reset() {
 	rm -f "$work/calls" "$work/mounts" "$work/mount-opts" "$work/ntfsprobe-rc" \
@@ -124,7 +124,7 @@ tap $? "ntfsprobe is asked about the host before any mount"
 tap $? "ntfsprobe runs before the mount"
 grep -q "^mount -t ntfs3 -o rw /dev/sda2 $work/run/host" "$work/calls"
 tap $? "ntfs3 chosen when the kernel has it, mounted rw at LOOPBOOT_HOST"
-grep -q -- "^loopattach --direct-io=on --root $work/run/host /linux/root.img" "$work/calls"
+grep -q -- "^loopattach --reuse --direct-io=on --root $work/run/host /linux/root.img" "$work/calls"
 tap $? "the file is attached by its path inside the host (loopattach --root), direct I/O on"
 # The trace marks (the kernel log, at debug level), in the order of the steps.
 steps=$(sed -n 's/^<7>loopboot: trace \([^ ]*\).*/\1/p' "$work/dmesg" | grep -v -e '^loop-module$' -e '^image-module$' | tr '\n' ' ')
@@ -308,7 +308,7 @@ tap $? "a relative loop= path is refused before any attach (got: $out)"
 
 reset
 stub loopattach "$attach_stub_head"'
-case "$*" in *--associated*) exit 1;; esac; echo "loopattach: /x/root.img: file is empty" >&2; exit 1'
+echo "loopattach: /x/root.img: file is empty" >&2; exit 1'
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img' ext4)
 [ $? = 1 ] && printf '%s' "$out" | grep -q 'file is empty' && printf '%s' "$out" | grep -q 'cannot attach'
 tap $? "an attach failure passes loopattach's message on (got: $out)"
@@ -319,7 +319,7 @@ attach_stub_head='root=; prev=; for a; do [ "$prev" = --root ] && root=$a; prev=
 [ "$1" = --detach ] && exit 0
 [ -e "$root$f" ] || { echo "loopattach: $f: no such file inside $root" >&2; exit 3; }'
 stub loopattach "$attach_stub_head"'
-case "$*" in *--associated*) exit 1;; esac; echo /dev/loop7'
+echo /dev/loop7'
 
 reset
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img' unknown)
@@ -360,21 +360,21 @@ tap $? "loopflags= with quotes and \$( ) reaches ROOTFLAGS intact and runs nothi
 # --- one resolution of loop= for every check: loopattach's, inside the host ----------
 reset
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img' ext4)
-grep -q -- "^loopattach --root $work/run/host --associated /linux/root.img" "$work/calls" &&
-	! grep -q -- "^loopattach --associated" "$work/calls"
-tap $? "'already attached?' is asked through --root, as the attach resolves loop="
+[ "$(grep -c '^loopattach' "$work/calls")" = 1 ] &&
+	grep -q -- "^loopattach --reuse .*--root $work/run/host /linux/root.img" "$work/calls"
+tap $? "one loopattach, through --root, for every question about loop=; --reuse takes a file attached already"
 stub loopattach "$attach_stub_head"'
-case "$*" in *--associated*) echo /dev/loop3; exit 0;; esac; echo /dev/loop7'
+echo /dev/loop3'
 reset
 premount 'root=/dev/sda2 loop=/linux/root.img' ext4 >/dev/null
 (
 	# shellcheck disable=SC1091
 	. "$work/param.conf"
 	[ "$ROOT" = /dev/loop3 ]
-) && ! grep -q -- "^loopattach .*--root $work/run/host /linux/root.img" "$work/calls"
-tap $? "a file attached already (by hand, or an earlier try) is used, not attached twice"
+)
+tap $? "the device loopattach names (a new one, or the one the file is on already) is handed over"
 stub loopattach "$attach_stub_head"'
-case "$*" in *--associated*) exit 1;; esac; echo /dev/loop7'
+echo /dev/loop7'
 reset
 mkdir -p "$work/run/host/linux"
 ln -s /nonexistent "$work/run/host/linux/link.img"
@@ -497,14 +497,14 @@ tap $? "ntfs3 and ext4 in the kernel already: neither is modprobed (got: $out)"
 for v in "loopboot.dio=on|--direct-io=on" "loopboot.dio=off|--direct-io=off" "loopboot.dio|--direct-io=on"; do
 	reset
 	out=$(premount "root=/dev/sda2 loop=/linux/root.img rw ${v%%|*}" ext4)
-	[ $? = 0 ] && grep -q -- "^loopattach ${v#*|} --root $work/run/host /linux/root.img" "$work/calls"
+	[ $? = 0 ] && grep -q -- "^loopattach --reuse ${v#*|} --root $work/run/host /linux/root.img" "$work/calls"
 	tap $? "${v%%|*}: loopattach ${v#*|} (got: $out)"
 done
 reset
 printf 'nodev\tproc\n\tfuseblk\n' >"$work/filesystems"
 stub ntfs-3g "TYPE=fuseblk; $record_mount"
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g rw')
-grep -q -- "^loopattach --direct-io=on --root $work/run/host /linux/root.img" "$work/calls" && [ "$(host_driver)" = ntfs-3g ]
+grep -q -- "^loopattach --reuse --direct-io=on --root $work/run/host /linux/root.img" "$work/calls" && [ "$(host_driver)" = ntfs-3g ]
 tap $? "without loopboot.dio, on ntfs-3g (FUSE) too: direct I/O on, not loopattach's own default (off on FUSE) (got: $out)"
 reset
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.dio=yes' ext4)
@@ -567,7 +567,7 @@ tap $? "a panic without loopboot's host does nothing"
 # --- loopboot.blocksize and loopboot.readahead: the loop device's block size and read-ahead ---
 reset
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw loopboot.blocksize=4096 loopboot.readahead=1024' ext4)
-[ $? = 0 ] && grep -q -- "^loopattach --direct-io=on --sector-size 4096 --root $work/run/host /linux/root.img" "$work/calls" &&
+[ $? = 0 ] && grep -q -- "^loopattach --reuse --direct-io=on --sector-size 4096 --root $work/run/host /linux/root.img" "$work/calls" &&
 	[ "$(cat "$work/sysblock/loop7/queue/read_ahead_kb")" = 1024 ]
 tap $? "loopboot.blocksize=4096: loopattach --sector-size 4096; loopboot.readahead=1024: read_ahead_kb of loop7 is 1024 (got: $out)"
 reset
@@ -580,7 +580,7 @@ for v in "loopboot.blocksize=4097|loopboot.blocksize=4097: give 512, 1024, 2048 
 	"loopboot.readahead=100000|loopboot.readahead=100000: give" "loopboot.readahead=-1|loopboot.readahead=-1: give"; do
 	reset
 	out=$(premount "root=/dev/sda2 loop=/linux/root.img rw ${v%%|*}" ext4)
-	[ $? = 1 ] && printf '%s' "$out" | grep -qF -- "${v#*|}" && ! grep -q '^loopattach --direct' "$work/calls" &&
+	[ $? = 1 ] && printf '%s' "$out" | grep -qF -- "${v#*|}" && ! grep -q '^loopattach --reuse' "$work/calls" &&
 		! grep -q '^mount -w -t ext4' "$work/calls" && grep -q "^umount $work/run/host" "$work/calls"
 	tap $? "${v%%|*}: refused before the attach, the host released (got: $out)"
 done
