@@ -49,12 +49,36 @@ lb_kernel() {
 
 # Runs COMMAND... chrooted into ROOT with /proc mounted, in a mount
 # namespace of its own: nothing stays mounted under build/ whatever happens.
+# The namespace starts as a copy of every mount of that moment, other
+# tests' loop and FUSE mounts among them, and its copies would keep those
+# busy ("still in use", "target is busy") until COMMAND ends: all but what
+# ROOT needs are dropped first (lb_ns_only_tree).
 lb_chroot() { # ROOT COMMAND...
 	local root=$1
 	shift
-	# shellcheck disable=SC2016 # expanded by that sh
-	unshare --mount --propagation private -- sh -c \
-		'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" "$@"
+	# shellcheck disable=SC2016 # expanded by that bash
+	unshare --mount --propagation private -- bash -c \
+		"$(declare -f lb_ns_only_tree)"'
+		lb_ns_only_tree "$0" 2>/dev/null
+		mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" "$@"
+}
+
+# lb_ns_only_tree ROOT: in a mount namespace of its own, unmounts (lazily)
+# every mount but "/", those on the way to ROOT, those inside it, and
+# /dev, /proc and /sys; does nothing (returns 1) when a mount here is
+# still shared with another namespace, where an unmount would reach it.
+lb_ns_only_tree() {
+	local root=${1%/} m
+	grep -q ' shared:' /proc/self/mountinfo && return 1
+	awk '{ print $5 }' /proc/self/mountinfo | sort -r -u | while read -r m; do
+		case $m in
+		/ | /dev | /dev/* | /proc | /proc/* | /sys | /sys/* | "$root" | "$root"/*) continue ;;
+		esac
+		case $root/ in
+		"$m"/*) continue ;;
+		esac
+		umount -l "$m"
+	done
 }
 
 # An initramfs for kernel $1 built, in its release tree, by that release's
