@@ -10,7 +10,7 @@
 # lbbench.fio= the random-write run's seconds.
 mb=$(sed -n 's/.*lbbench\.mb=\([0-9]*\).*/\1/p' /proc/cmdline)
 fios=$(sed -n 's/.*lbbench\.fio=\([0-9]*\).*/\1/p' /proc/cmdline)
-mb=${mb:-256}
+mb=${mb:-1024}
 fios=${fios:-10}
 dir=/var/tmp/lbbench
 say() { echo "LBBENCH $*" >/dev/console; }
