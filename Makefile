@@ -26,7 +26,7 @@ datadir  ?= $(prefix)/share
 mandir   ?= $(datadir)/man
 sysconfdir ?= /etc
 
-TOOLS     = cmdline-get ntfsprobe loopattach
+TOOLS     = cmdline-get ntfsprobe loopattach ioflusher
 LIB_SRC   = $(wildcard helpers/lib/*.c)
 LIB_HDR   = $(wildcard helpers/lib/*.h)
 UNIT_SRC  = $(wildcard tests/unit/test-*.c)
@@ -50,6 +50,7 @@ VERSION_DEF = -DLOOPBOOT_VERSION='"$(LOOPBOOT_VERSION)"'
 LIBS_cmdline-get =
 LIBS_ntfsprobe   = -lblkid
 LIBS_loopattach  = -lkmod
+LIBS_ioflusher   =
 LIBS_ALL         = -lblkid -lkmod
 
 B = build

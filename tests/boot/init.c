@@ -5,7 +5,8 @@
  * Kernel options it reads from its environment (the kernel passes unknown
  * name=value options to init): lbtest_remount=1 remounts / read-write first
  * (the "ro, then rw later" case), lbtest_nowrite=1 skips the writes,
- * lbtest_loopqueue=1 reports the loop devices' block size and read-ahead.
+ * lbtest_loopqueue=1 reports the loop devices' block size and read-ahead,
+ * lbtest_flusher=1 whether the ntfs-3g daemon runs as an I/O flusher.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,6 +100,41 @@ static void loop_queues(void)
 	}
 }
 
+/* "LBTEST io-flusher COMM yes|no" for each process named @ntfs-3g (the
+ * name loopboot gives the daemon): its kernel flags (/proc/PID/stat, field
+ * 9) hold PF_MEMALLOC_NOIO (0x80000) and PF_LOCAL_THROTTLE (0x100000),
+ * which PR_SET_IO_FLUSHER sets. */
+static void io_flushers(void)
+{
+	char path[64], line[1024];
+	int found = 0;
+
+	for (int pid = 2; pid < 32768; pid++) {
+		FILE *f;
+		char *comm_end;
+		unsigned long flags = 0;
+
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(line, sizeof line, f)) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		comm_end = strrchr(line, ')');
+		if (!strstr(line, "(@ntfs-3g)") || !comm_end ||
+		    sscanf(comm_end + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+			continue;
+		found = 1;
+		printf("LBTEST io-flusher @ntfs-3g %s (flags %#lx)\n",
+		       (flags & 0x180000UL) == 0x180000UL ? "yes" : "no", flags);
+	}
+	if (!found)
+		printf("LBTEST io-flusher no @ntfs-3g process\n");
+}
+
 int main(void)
 {
 	struct stat st;
@@ -113,6 +149,8 @@ int main(void)
 
 	if (flag("lbtest_loopqueue"))
 		loop_queues();
+	if (flag("lbtest_flusher"))
+		io_flushers();
 	if (flag("lbtest_remount")) {
 		if (mount(NULL, "/", NULL, MS_REMOUNT, NULL) != 0)
 			printf("LBTEST remount-rw failed: %s\n", strerror(errno));

@@ -37,11 +37,11 @@ for series in 6.1 6.12 t612 t7; do
 	fi
 	has() { printf '%s\n' "$list" | grep -Eq -- "$1"; }
 
-	for f in usr/sbin/cmdline-get usr/sbin/ntfsprobe usr/sbin/loopattach \
+	for f in usr/sbin/cmdline-get usr/sbin/ntfsprobe usr/sbin/loopattach usr/sbin/ioflusher \
 		scripts/loopboot-functions usr/share/loopboot/contract usr/share/loopboot/drivers \
 		usr/share/loopboot/core usr/share/loopboot/initramfs-tools \
 		usr/share/loopboot/shutdown-setup usr/share/loopboot/shutdown \
-		usr/share/loopboot/shutdown.libs scripts/init-top/loopboot \
+		usr/share/loopboot/shutdown.libs usr/share/loopboot/preload scripts/init-top/loopboot \
 		scripts/local-premount/loopboot scripts/local-bottom/loopboot scripts/panic/loopboot \
 		sbin/fsck sbin/e2fsck sbin/fsck.ext4 sbin/logsave; do
 		has "^(usr/)?$f\$"
@@ -65,7 +65,7 @@ for series in 6.1 6.12 t612 t7; do
 	fi
 
 	# The helpers run inside the image: their libraries came along.
-	for tool in cmdline-get ntfsprobe loopattach; do
+	for tool in cmdline-get ntfsprobe loopattach ioflusher; do
 		chroot "$root" /usr/sbin/$tool --help >/dev/null 2>&1
 		tap $? "$kver: chroot: $tool --help runs"
 	done

@@ -39,7 +39,7 @@ make -s -C "$top" install DESTDIR="$stage" prefix=/usr sysconfdir=/etc >"$work/m
 }
 # Stripped, as the package's are (dh_strip).
 strip --strip-unneeded "$stage"/usr/sbin/cmdline-get "$stage"/usr/sbin/ntfsprobe \
-	"$stage"/usr/sbin/loopattach
+	"$stage"/usr/sbin/loopattach "$stage"/usr/sbin/ioflusher
 export LOOPBOOT_SBINDIR=$stage/usr/sbin LOOPBOOT_DATADIR=$stage/usr/share/loopboot
 
 # The state a boot from an ntfs3 host with an ext4 image writes.  The host
@@ -185,7 +185,7 @@ for kver in $kernels; do
 	# What dep-lb holds: the boot logic and its tools, the host's and the
 	# image's drivers, busybox for the shutdown environment.
 	missing=
-	for re in '^sbin/(loopattach|ntfsprobe|cmdline-get)$' '^scripts/loopboot-functions$' \
+	for re in '^sbin/(loopattach|ntfsprobe|cmdline-get|ioflusher)$' '^scripts/loopboot-functions$' \
 		'^share/loopboot/(contract|drivers|core|shutdown|shutdown-setup)$' \
 		'^share/loopboot/shutdown\.libs$' '^bin/busybox$' '/loop\.ko' '/overlay\.ko' \
 		'^sbin/e2fsck$' '^sbin/fsck\.ext4$' '^sbin/fsck$' '/ext4\.ko'; do

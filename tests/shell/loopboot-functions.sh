@@ -153,6 +153,15 @@ printf 'nodev\tproc\n\tntfs3\n\tfuseblk\n' >"$work/filesystems"
 premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g' >/dev/null
 grep -q '^ntfs-3g ' "$work/calls" && ! grep -q "^mount .* $work/run/host" "$work/calls"
 tap $? "rootfstype=ntfs-3g pins ntfs-3g even where ntfs3 exists"
+# With ioflusher in the image, the daemon starts through it, by the name
+# that keeps systemd from killing it at shutdown (@ntfs-3g).
+stub ioflusher 'exec "$@"'
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g')
+[ $? = 0 ] && grep -q "^ioflusher @ntfs-3g -o rw,norecover /dev/sda2 $work/run/host" "$work/calls" &&
+	grep -q "^ntfs-3g -o rw,norecover /dev/sda2 $work/run/host" "$work/calls"
+tap $? "ntfs-3g runs as an I/O flusher: ioflusher @ntfs-3g ... (got: $out)"
+rm -f "$bin/ioflusher"
 
 # --- the NTFS driver on each kernel, and rootfstype= pinning it ----------------------
 # flavour, kernel line's extra options, the driver expected

@@ -15,7 +15,7 @@ want=$(sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' "$changelog")
 [ -n "$want" ]
 ok $? "debian/changelog's first line gives a version ($want)"
 
-for tool in cmdline-get ntfsprobe loopattach; do
+for tool in cmdline-get ntfsprobe loopattach ioflusher; do
 	for bin in "$b/bin/$tool" "$b/asan/bin/$tool"; do
 		if [ ! -x "$bin" ]; then
 			ok 1 "$bin is built (make unit-tests)"
