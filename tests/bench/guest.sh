@@ -36,6 +36,57 @@ run() {
 
 # Kernel start to multi-user.target reached (systemd's monotonic clock).
 say "boot-us $(systemctl show -P ActiveEnterTimestampMonotonic multi-user.target)"
+# lbbench.trace=FROM-TO (seconds since the kernel started), with
+# trace_event=sched:sched_switch on the kernel line (tests/bench/run's
+# LB_BENCH_APPEND): which tasks had the CPU in that part of the boot, and
+# how often each went to sleep in which state, to look into a slow boot.
+win=$(sed -n 's/.*lbbench\.trace=\([0-9]*-[0-9]*\).*/\1/p' /proc/cmdline)
+if [ -n "$win" ] && [ -r /sys/kernel/tracing/trace ]; then
+	echo 0 >/sys/kernel/tracing/tracing_on
+	awk -v from="${win%-*}" -v to="${win#*-}" '
+	/ sched_switch: / {
+		for (i = 1; i <= NF; i++) if ($(i + 1) == "sched_switch:") ts = $i + 0
+		if (ts < from || ts > to) next
+		p = $0; sub(/.*prev_comm=/, "", p); sub(/ prev_prio=.*/, "", p)
+		st = $0; sub(/.*prev_state=/, "", st); sub(/ .*/, "", st)
+		if (last) run[p] += ts - last
+		sleeps[p " " st]++
+		last = ts
+	}
+	END {
+		for (t in run) printf "LBBENCH trace cpu %.3f %s\n", run[t], t
+		for (t in sleeps) printf "LBBENCH trace sleeps %d %s\n", sleeps[t], t
+	}' /sys/kernel/tracing/trace | sort -k3,3 -k4,4nr >/dev/console
+fi
+# lbbench.profile=1, with profile=2 on the kernel line: where the kernel
+# spent its clock ticks up to now (the boot), by function, the top 40.
+# (Addresses by their low 32 bits, awk's numbers being doubles: the
+# kernel's text lies at 0xffffffff80000000 to 0xffffffffbfffffff, wherever
+# KASLR puts it.)
+if grep -q 'lbbench\.profile=1' /proc/cmdline && [ -r /proc/profile ]; then
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	sort /proc/kallsyms | awk '$1 ~ /^ffffffff[89ab]/' >/run/lbbench-kallsyms
+	stext=$(awk '$3 == "_stext" { print $1 }' /run/lbbench-kallsyms)
+	od -An -v -tu4 -w4 /proc/profile | awk -v stext="$stext" '
+	function hex(s,   i, n) {
+		s = substr(s, length(s) - 7)
+		n = 0
+		for (i = 1; i <= 8; i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+		return n
+	}
+	FILENAME != "-" { a[FNR] = hex($1); f[FNR] = $3; n = FNR; next }
+	FNR == 1 { shift = log($1) / log(2); i = 1; base = hex(stext); next }
+	$1 > 0 {
+		addr = base + (FNR - 2) * 2 ^ shift
+		while (i < n && a[i + 1] <= addr) i++
+		t[f[i]] += $1
+	}
+	END { for (s in t) printf "LBBENCH profile %d %s\n", t[s], s }
+	' /run/lbbench-kallsyms - | sort -k3,3nr | head -n 40 >/dev/console
+fi
+# the kernel's memory counters after the boot (page allocations, faults,
+# reclaim), to compare the boots of two columns
+say "vmstat $(grep -E '^(pgalloc_|pgfree |pgfault |pgmajfault |pgpgin |pgpgout |pgsteal_|pgscan_|allocstall|nr_free_pages |nr_file_pages |nr_anon_pages |workingset_refault_file |thp_fault_alloc )' /proc/vmstat | tr ' \n' '= ')"
 # loopboot's trace marks, its init-top preload's two, and the benchmark's
 # two around its local-premount script (debug level: in the kernel log, not on the console).
 dmesg | grep -E 'loopboot: (trace |preload)|lbbench: premount ' | sed 's/^/LBBENCH kmsg /' >/dev/console
@@ -47,6 +98,12 @@ done
 for q in /sys/block/loop*/queue; do
 	[ -e "$q/read_ahead_kb" ] && [ "$(cat "${q%/queue}/size")" != 0 ] &&
 		say "loop-queue ${q#/sys/block/} block $(cat "$q/logical_block_size") read-ahead $(cat "$q/read_ahead_kb")"
+done
+# the largest request each disk takes (KiB, and the most its driver allows)
+# and the most segments: the loop device's against the disk's beneath
+for q in /sys/block/loop*/queue /sys/block/vd*/queue; do
+	[ -e "$q/max_sectors_kb" ] && [ "$(cat "${q%/queue}/size")" != 0 ] &&
+		say "queue-limits ${q#/sys/block/} max-kb $(cat "$q/max_sectors_kb") hw-max-kb $(cat "$q/max_hw_sectors_kb") segments $(cat "$q/max_segments")"
 done
 grep -E ' / | /run/loopboot/host ' /proc/mounts | sed 's/^/LBBENCH mount /' >/dev/console
 say "mb $mb"
