@@ -181,7 +181,9 @@ check: deps
 		tests/boot/run \
 		"tests/parallel 'tests/create/e2e.sh; tests/create/e2e.sh --fs btrfs' \
 			tests/boot/mkmedia.sh tests/boot/secureboot.sh \
-			tests/boot/mkmedia-follow.sh tests/boot/esp.sh tests/boot/cmdline-kernel.sh \
+			tests/boot/mkmedia-follow.sh tests/boot/esp.sh \
+			'LB_ESP_SUITE=bookworm LB_WORK=$(CURDIR)/build/boot-esp-bookworm tests/boot/esp.sh' \
+			tests/boot/cmdline-kernel.sh \
 			tests/create/interrupt.sh" \
 		tests/system/run
 

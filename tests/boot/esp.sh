@@ -22,6 +22,11 @@
 #  4. A stick that follows the system (--follow), made here with the
 #     system's shim and GRUB: with Secure Boot on, Debian 13's GRUB does not
 #     read the NTFS partition, so the boot must stop in GRUB.
+# The ESP also holds a native Debian's \EFI\debian\grub.cfg (a stand-in
+# menu with the entry --esp gives for it). Debian 12's GRUB (2.06) reads
+# it first: run 1 checks that --esp gives the entry, run 2 that GRUB shows
+# that menu and reaches loopboot's through it. Debian 13's (2.12) reads its
+# own directory's: no note, and loopboot's menu straight away.
 # Checked: the new entry last in BootOrder, BootNext set, the firmware's
 # other entries unchanged; the ESP's other files byte for byte unchanged
 # after each run (read offline with mtools); the volume clean after each
@@ -258,13 +263,31 @@ lb_fs_image ntfs "$hostdir" "$LB_WORK/ntfs.part" "$ntfs_mb" WINDOWS
 rm -rf "$hostdir"
 uuid=$(blkid -o value -s UUID "$LB_WORK/ntfs.part")
 
-# The ESP as Windows leaves it: its boot manager and BCD (stand-ins).
+# The ESP as Windows leaves it: its boot manager and BCD (stand-ins); and
+# a Debian installed natively beside it: its \EFI\debian\grub.cfg, here
+# that Debian's menu (a stand-in) with the entry loopboot-mkmedia --esp
+# tells its user to add there when the GRUB is Debian 12's.
 esp=$LB_WORK/esp
-mkdir -p "$esp/EFI/Microsoft/Boot"
+esp_uuid=5A1E-0C3D
+mkdir -p "$esp/EFI/Microsoft/Boot" "$esp/EFI/debian"
 echo "stand-in for Windows Boot Manager" >"$esp/EFI/Microsoft/Boot/bootmgfw.efi"
 head -c 65536 /dev/urandom >"$esp/EFI/Microsoft/Boot/BCD"
+native_entry() {
+	# shellcheck disable=SC2016 # GRUB's variables
+	printf '%s\n' "menuentry 'loopboot' {" "	search --no-floppy --fs-uuid --set=lb_esp $esp_uuid" \
+		'	set lb_dir=($lb_esp)/EFI/loopboot' '	export lb_dir' '	configfile $lb_dir/grub.cfg' '}'
+}
+{
+	echo '# A native Debian menu (stand-in, tests/boot/esp.sh)'
+	echo 'set timeout=1'
+	echo 'set default=0'
+	native_entry
+	echo "menuentry 'Native Debian (stand-in)' {"
+	echo '	halt'
+	echo '}'
+} >"$esp/EFI/debian/grub.cfg"
 esp_mb=100
-if ! { mkfs.vfat -C -F 32 -n SYSTEM "$LB_WORK/esp.part" $((esp_mb * 1024)) >/dev/null &&
+if ! { mkfs.vfat -C -F 32 -n SYSTEM -i "${esp_uuid/-/}" "$LB_WORK/esp.part" $((esp_mb * 1024)) >/dev/null &&
 	MTOOLS_SKIP_CHECK=1 mcopy -s -i "$LB_WORK/esp.part" "$esp/EFI" ::/; }; then
 	lb_die "cannot make the ESP image"
 fi
@@ -345,6 +368,14 @@ order_before=$(lines before | sed -n 's/^BootOrder: //p')
 tap $? "before --esp: Windows Boot Manager (Boot$win) first in BootOrder ($order_before)"
 expect_log '^LBESP esp rc=0' "loopboot-mkmedia --esp --next ran (see $log)" ||
 	lines esp | sed 's/^/#   /'
+if [ "$SUITE" = bookworm ]; then
+	lines esp | grep -q '/EFI/debian/grub.cfg: Debian is also installed natively.*40_custom' &&
+		lines esp | grep -A5 -xF "menuentry 'loopboot' {" | diff - <(native_entry) >&2
+	tap $? "--esp (GRUB 2.06) names the native Debian's \\EFI\\debian\\grub.cfg and gives the entry for its menu, the ESP by its UUID"
+else
+	! lines esp | grep -q 'natively\|menuentry'
+	tap $? "--esp (GRUB 2.12) says nothing of the native Debian's menu: GRUB reads its own"
+fi
 new=$(lines after | awk '/^Boot[0-9A-F][0-9A-F][0-9A-F][0-9A-F]/ && /\\EFI\\loopboot\\shimx64.efi/ { print substr($1, 5, 4) }')
 order_after=$(lines after | sed -n 's/^BootOrder: //p')
 [ "$(echo "$new" | grep -c .)" = 1 ] && lines after | grep -q "^Boot$new\\* loopboot	HD(1,GPT,"
@@ -382,6 +413,15 @@ firmware "$log" "$LB_WORK/vars.fd" -drive "file=$disk,format=raw,if=virtio"
 echo "# run 2: QEMU exit $? after $((SECONDS - t0)) s"
 TAP_PREFIX="2, by the firmware: "
 expect_log "^LBESP boot2 BootCurrent: $new" "BootCurrent is Boot$new: BootNext started \\EFI\\loopboot\\shimx64.efi"
+native_at=$(grep -a -b -o "Native Debian (stand-in)" "$log" | head -n 1 | cut -d: -f1)
+ours_at=$(grep -a -b -o "Debian in $FILE" "$log" | head -n 1 | cut -d: -f1)
+if [ "$SUITE" = bookworm ]; then
+	[ -n "$native_at" ] && [ -n "$ours_at" ] && [ "$native_at" -lt "$ours_at" ]
+	tap $? "GRUB 2.06 showed the native Debian's menu (\\EFI\\debian\\grub.cfg) first, then, by the entry --esp gave, loopboot's"
+else
+	[ -z "$native_at" ] && [ -n "$ours_at" ]
+	tap $? "GRUB 2.12 showed loopboot's menu, not the native Debian's (\\EFI\\debian\\grub.cfg)"
+fi
 expect_log '^LBESP secureboot +1$' "Secure Boot is on (the firmware's SecureBoot variable)"
 expect_log 'secureboot: Secure boot enabled' "the kernel says Secure Boot is on"
 expect_log "^LBESP cmdline BOOT_IMAGE=\\(hd[0-9]+,gpt1\\)/EFI/loopboot/vmlinuz root=UUID=$uuid loop=$FILE rw" \

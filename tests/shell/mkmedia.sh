@@ -450,10 +450,12 @@ esp_reset() {
 	echo 0000 >"$nv/order"
 	echo "/dev/sda1 vfat" >"$work/mounted"
 	echo c12a7328-f81f-11d2-ba4b-00a0c93ec93b >"$work/parttype"
+	echo 5A1E-0C3D >"$work/esp-uuid"
 }
 stub findmnt 'read -r src fs <'"$work"'/mounted 2>/dev/null || exit 1
 case "$*" in *SOURCE*) echo "$src" ;; *FSTYPE*) echo "$fs" ;; esac'
-stub lsblk 'case "$*" in *PARTTYPE*) cat '"$work"'/parttype ;; *PKNAME*) echo sda ;; esac'
+stub lsblk 'case "$*" in *PARTTYPE*) cat '"$work"'/parttype ;; *PKNAME*) echo sda ;;
+*UUID*) cat '"$work"'/esp-uuid 2>/dev/null ;; esac'
 stub df '[ -e '"$work"'/df-avail ] || exec /bin/df "$@"; echo Avail; cat '"$work"'/df-avail'
 stub efibootmgr 'nv='"$work"'/nvram; echo "$*" >>$nv/calls
 case $1 in
@@ -494,10 +496,12 @@ done && [ "$(cat "$lb/shimx64.efi")" = shimx64-signed ] && [ "$(cat "$lb/grubx64
 tap $? "--esp: shim, signed GRUB, MokManager, menu, kernel, initramfs, BOOTX64.CSV in \\EFI\\loopboot\\; the ESP's other files unchanged (got: $out)"
 iconv -f UTF-16LE -t UTF-8 "$lb/BOOTX64.CSV" | grep -qx 'shimx64.efi,loopboot,,This is the boot entry for loopboot'
 tap $? "--esp: BOOTX64.CSV in UTF-16 as Debian's, for shim's fallback"
-grep -qxF 'set lb_dir="$cmdpath"' "$lb/grub.cfg" && grep -qxF 'export lb_dir' "$lb/grub.cfg" &&
+grep -A6 -xF 'if [ -z "$lb_dir" ]; then' "$lb/grub.cfg" | tr '\n' '|' |
+	grep -qF '|	set lb_dir="$cmdpath"|fi|if [ -z "$lb_dir" ]; then|	set lb_dir="$fw_path"|fi|export lb_dir|' &&
+	! printf '%s\n' "$out" | grep -q 'natively' &&
 	[ "$(grep -c "^	*linux \$lb_dir/vmlinuz 'root=UUID=5FEE2DCE542A5FBE'" "$lb/grub.cfg")" = 6 ] &&
 	[ "$(grep -c '^	*initrd \$lb_dir/initrd.img$' "$lb/grub.cfg")" = 6 ]
-tap $? "--esp: GRUB's menu loads the kernel and initramfs from beside GRUB (\$cmdpath)"
+tap $? "--esp: GRUB's menu loads the kernel and initramfs from beside GRUB (\$cmdpath), unless lb_dir is set already; no note of a native Debian (got: $out)"
 if command -v grub-script-check >/dev/null; then
 	grub-script-check "$lb/grub.cfg"
 	tap $? "--esp: grub-script-check accepts grub.cfg"
@@ -557,6 +561,54 @@ esp_reset
 esp
 [ $rc = 1 ] && printf '%s\n' "$out" | grep -q 'no partition mounted there; mount the EFI System Partition'
 tap $? "--esp with nothing mounted at the directory: says how to mount it (got: $out)"
+# A Debian installed natively: its \EFI\debian\grub.cfg is what Debian 12's
+# signed GRUB (2.06; the stand-in here has no "fw_path" in it) reads first
+# (tests/boot/esp.sh boots through it): --esp installs all the same, then
+# says so and gives the menu entry for that Debian's 40_custom, which finds
+# the ESP by its UUID (by loopboot.txt when lsblk tells none).  Debian 13's
+# (2.12, "fw_path") reads loopboot's own menu: no note.
+native_entry() { # SEARCH: the lines --esp prints for that Debian's menu
+	printf '%s\n' "menuentry 'loopboot' {" "	$1" '	set lb_dir=($lb_esp)/EFI/loopboot' \
+		'	export lb_dir' '	configfile $lb_dir/grub.cfg' '}'
+}
+esp_reset
+mkdir -p "$espd/EFI/debian"
+echo native-menu >"$espd/EFI/debian/grub.cfg"
+before=$(esp_sum)
+esp
+[ $rc = 0 ] && [ -s "$lb/grubx64.efi" ] && [ "$(esp_sum)" = "$before" ] &&
+	printf '%s\n' "$out" | grep -q "$espd/EFI/debian/grub.cfg: Debian is also installed natively.*40_custom.*update-grub" &&
+	printf '%s\n' "$out" | grep -A5 -xF "menuentry 'loopboot' {" | diff - <(native_entry 'search --no-floppy --fs-uuid --set=lb_esp 5A1E-0C3D') >&2
+tap $? "--esp beside a native Debian's \\EFI\\debian\\grub.cfg: installed, that menu untouched, the entry for its 40_custom given, the ESP by UUID (got: $out)"
+if command -v grub-script-check >/dev/null; then
+	printf '%s\n' "$out" | grep -A5 -xF "menuentry 'loopboot' {" | grub-script-check
+	tap $? "--esp: grub-script-check accepts the entry for the native Debian's menu"
+fi
+esp_reset
+mkdir -p "$espd/EFI/debian"
+echo native-menu >"$espd/EFI/debian/grub.cfg"
+: >"$work/esp-uuid"
+esp
+[ $rc = 0 ] && printf '%s\n' "$out" | grep -A5 -xF "menuentry 'loopboot' {" |
+	diff - <(native_entry 'search --no-floppy --file --set=lb_esp /EFI/loopboot/loopboot.txt') >&2
+tap $? "--esp beside a native Debian, no UUID known: the entry finds the ESP by \\EFI\\loopboot\\loopboot.txt (got: $out)"
+esp_reset
+mkdir -p "$espd/EFI/debian"
+echo native-menu >"$espd/EFI/debian/grub.cfg"
+echo '5A1E-0C3D;reboot' >"$work/esp-uuid"
+esp
+[ $rc = 0 ] && printf '%s\n' "$out" | grep -q 'search --no-floppy --file --set=lb_esp' &&
+	! printf '%s\n' "$out" | grep -q reboot
+tap $? "--esp: a UUID with other characters is not put in GRUB's script (got: $out)"
+esp_reset
+mkdir -p "$espd/EFI/debian"
+echo native-menu >"$espd/EFI/debian/grub.cfg"
+echo 'grub-signed, knows fw_path' >"$work/grub-signed/grubx64.efi.signed"
+esp
+[ $rc = 0 ] && [ -s "$lb/grubx64.efi" ] && ! printf '%s\n' "$out" | grep -q 'natively\|menuentry'
+tap $? "--esp beside a native Debian with GRUB 2.12 (fw_path): no note, its menu is loopboot's (got: $out)"
+signed_chain
+
 reset
 esp_reset
 esp
