@@ -26,7 +26,9 @@
 # menu with the entry --esp gives for it). Debian 12's GRUB (2.06) reads
 # it first: run 1 checks that --esp gives the entry, run 2 that GRUB shows
 # that menu and reaches loopboot's through it. Debian 13's (2.12) reads its
-# own directory's: no note, and loopboot's menu straight away.
+# own directory's: no note, and loopboot's menu straight away. Run 2n
+# starts the native Debian's own entry (GRUB started from \EFI\debian): its
+# menu, then loopboot's through that entry, must boot the root in the file.
 # Checked: the new entry last in BootOrder, BootNext set, the firmware's
 # other entries unchanged; the ESP's other files byte for byte unchanged
 # after each run (read offline with mtools); the volume clean after each
@@ -184,6 +186,8 @@ off() {
 	echo o >/proc/sysrq-trigger
 	sleep 60
 }
+# The number of the firmware's entry labelled $1.
+entry() { efibootmgr | awk -v l="$1" '/^Boot[0-9A-F][0-9A-F][0-9A-F][0-9A-F]/ && $2 == l { print substr($1, 5, 4); exit }'; }
 mount -t tmpfs tmpfs /tmp
 say "init in the file, pid $$"
 mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null ||
@@ -200,12 +204,17 @@ case " $(cat /proc/cmdline) " in
 esac
 case " $(cat /proc/cmdline) " in
 *" lbesp=1 "*)
-	# Windows' entry, first in BootOrder, as Windows' setup leaves it.
+	# The native Debian's entry, then Windows', first in BootOrder, as
+	# Windows' setup leaves it.
+	run native efibootmgr -c -d /dev/vda -p 1 -L debian -l '\EFI\debian\shimx64.efi'
 	run windows efibootmgr -c -d /dev/vda -p 1 -L "Windows Boot Manager" \
 		-l '\EFI\Microsoft\Boot\bootmgfw.efi'
 	run before efibootmgr -v
 	run esp loopboot-mkmedia --esp --next --serial --timeout 1
 	run after efibootmgr -v
+	# The next boot through the native Debian's own entry instead (run
+	# 2n), which sets BootNext back to loopboot's.
+	run nextnative efibootmgr -n "$(entry debian)"
 	# The stick, as the user makes it by default: with Secure Boot on
 	# Debian's signed GRUB reads no NTFS, so the kernel goes onto it.
 	run iso loopboot-mkmedia --serial --timeout 1 --iso /root/loopboot.iso
@@ -214,6 +223,11 @@ case " $(cat /proc/cmdline) " in
 	run stick uname -r
 	;;
 *)
+	if [ "$(efibootmgr | sed -n 's/^BootCurrent: //p')" = "$(entry debian)" ]; then
+		run native2 efibootmgr -v
+		run nextloopboot efibootmgr -n "$(entry loopboot)"
+		off
+	fi
 	run boot2 efibootmgr -v
 	run remove loopboot-mkmedia --esp --remove
 	run removed efibootmgr -v
@@ -264,13 +278,18 @@ rm -rf "$hostdir"
 uuid=$(blkid -o value -s UUID "$LB_WORK/ntfs.part")
 
 # The ESP as Windows leaves it: its boot manager and BCD (stand-ins); and
-# a Debian installed natively beside it: its \EFI\debian\grub.cfg, here
-# that Debian's menu (a stand-in) with the entry loopboot-mkmedia --esp
-# tells its user to add there when the GRUB is Debian 12's.
+# a Debian installed natively beside it: its shim and signed GRUB in
+# \EFI\debian (those of the system under test) and its grub.cfg, here that
+# Debian's menu (a stand-in) with the entry loopboot-mkmedia --esp tells its
+# user to add there when the GRUB is Debian 12's.
 esp=$LB_WORK/esp
 esp_uuid=5A1E-0C3D
 mkdir -p "$esp/EFI/Microsoft/Boot" "$esp/EFI/debian"
 echo "stand-in for Windows Boot Manager" >"$esp/EFI/Microsoft/Boot/bootmgfw.efi"
+if ! { cp "$LB_WORK/signed/shim/shimx64.efi.signed" "$esp/EFI/debian/shimx64.efi" &&
+	cp "$LB_WORK/signed/grub/grubx64.efi.signed" "$esp/EFI/debian/grubx64.efi"; }; then
+	lb_die "cannot copy the signed boot chain into the native Debian's \\EFI\\debian"
+fi
 head -c 65536 /dev/urandom >"$esp/EFI/Microsoft/Boot/BCD"
 native_entry() {
 	# shellcheck disable=SC2016 # GRUB's variables
@@ -405,6 +424,29 @@ for f in shimx64.efi grubx64.efi grub.cfg vmlinuz initrd.img loopboot.txt; do
 done
 [ -z "$missing" ]
 tap $? "offline: \\EFI\\loopboot\\ holds shim, GRUB, the menu, the kernel and initramfs (missing:${missing:- none})"
+
+# --- 2n: the native Debian's own entry -------------------------------------------------
+# Its GRUB, started from \EFI\debian (there $cmdpath and $fw_path name
+# that directory), shows its menu; the entry --esp gives (on the ESP from
+# the start) opens loopboot's menu, which must take the kernel from
+# \EFI\loopboot all the same (the lb_dir the entry sets).
+log=$LB_WORK/serial-2n.log
+t0=$SECONDS
+firmware "$log" "$LB_WORK/vars.fd" -drive "file=$disk,format=raw,if=virtio"
+echo "# run 2n: QEMU exit $? after $((SECONDS - t0)) s"
+TAP_PREFIX="2n, by the native Debian's entry: "
+native=$(lines native2 | awk '/^Boot[0-9A-F][0-9A-F][0-9A-F][0-9A-F]/ && $2 == "debian" { print substr($1, 5, 4) }')
+[ -n "$native" ] && lines native2 | grep -qx "BootCurrent: $native"
+tap $? "BootCurrent is the native Debian's entry (Boot${native:-?}, \\EFI\\debian\\shimx64.efi)"
+native_at=$(grep -a -b -o "Native Debian (stand-in)" "$log" | head -n 1 | cut -d: -f1)
+ours_at=$(grep -a -b -o "Debian in $FILE" "$log" | head -n 1 | cut -d: -f1)
+[ -n "$native_at" ] && [ -n "$ours_at" ] && [ "$native_at" -lt "$ours_at" ]
+tap $? "GRUB showed the native Debian's menu, then, by the entry --esp gives, loopboot's"
+expect_log "^LBESP cmdline BOOT_IMAGE=\\(hd[0-9]+,gpt1\\)/EFI/loopboot/vmlinuz root=UUID=$uuid loop=$FILE rw" \
+	"GRUB started the kernel in \\EFI\\loopboot\\, not beside itself in \\EFI\\debian"
+expect_log '^LBESP mount /dev/loop[0-9]+ / ext4 rw' "/ is the loop device, read-write"
+expect_log '^LBESP nextloopboot rc=0' "BootNext set to loopboot's entry again, for run 2"
+expect_log '^loopboot-shutdown: /dev/vda2: closed' "loopboot's shutdown closed the host"
 
 # --- 2: the firmware, BootNext; --remove ---------------------------------------------------
 log=$LB_WORK/serial-2.log
