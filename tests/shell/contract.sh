@@ -111,17 +111,44 @@ printf '%s\n' 'proc /proc proc rw 0 0' '/dev/sda1 /run/loopboot/host ntfs3 rw,no
 	'/dev/my\040disk /mnt/a\040b\134c fuseblk ro 0 0' '/dev/loop0 /root ext4 rw 0 0' \
 	'/dev/sda1 /media/w ntfs3 rw 0 0' >"$work/mounts"
 (
+	# shellcheck disable=SC2030 # this subshell's own
 	LOOPBOOT_PROC_MOUNTS=$work/mounts
 	[ "$(loopboot_mount_field /run/loopboot/host options)" = rw,noatime ] &&
 		[ "$(loopboot_mount_field '/mnt/a b\c' device)" = '/dev/my disk' ] &&
 		[ "$(loopboot_mount_field '/mnt/a b\c' type)" = fuseblk ] &&
 		! loopboot_mount_field /mnt/a >/dev/null && loopboot_is_mounted /root &&
 		! loopboot_is_mounted /mnt &&
-		[ "$(loopboot_mounts_of_device /dev/sda1 | tr '\n' ' ')" = '/run/loopboot/host /media/w ' ] &&
-		[ "$(loopboot_mounts_of_device '/dev/my disk')" = '/mnt/a b\c' ] &&
-		[ "$(loopboot_mounts_newest_first | head -n 2 | tr '\n' ' ')" = '/media/w /root ' ]
+		loopboot_mounts_of_device /dev/sda1 && [ "$lb_mounts" = '/run/loopboot/host
+/media/w
+' ] &&
+		loopboot_mounts_of_device '/dev/my disk' && [ "$lb_mounts" = '/mnt/a b\c
+' ] &&
+		loopboot_mounts_newest_first && [ "${lb_mounts%%/run/*}" = '/media/w
+/root
+/mnt/a b\c
+' ]
 )
 tap $? "the mount table is read with its octal escapes decoded, plain fields as they are"
+# The kernel escapes four characters in a path; anything else stays as it
+# is (printf %b would have taken \t for a tab), decoded left to right.
+# shellcheck disable=SC1003 # a backslash at the end, on purpose
+for t in 'a\011b\012c' 'x\134040' 'a\tb' 'end\' 'a\01' '\134\134'; do
+	loopboot_mount_decode "$t"
+	printf '%s|' "$lb_decoded"
+done >"$work/decoded"
+[ "$(cat "$work/decoded")" = "a	b
+c|x\\040|a\\tb|end\\|a\\01|\\\\|" ]
+tap $? "the octal escapes \\040 \\011 \\012 \\134 are decoded, nothing else"
+# Read without a process: each costs tens of milliseconds under emulation.
+(
+	# shellcheck disable=SC2031 # this subshell's own, for sh -c
+	export LOOPBOOT_PROC_MOUNTS=$work/mounts
+	strace -qq -f -e trace=clone,clone3,fork,vfork -o "$work/forks" sh -c '
+		. "$1"; loopboot_mount_lookup "/mnt/a b\c" device && loopboot_is_mounted /root &&
+		loopboot_mounts_of_device /dev/sda1 && loopboot_mounts_newest_first' sh "$top/scripts/loopboot/contract" &&
+		! grep -q . "$work/forks"
+)
+tap $? "the mount table's readers start no process $(cat "$work/forks")"
 ! grep -lE 'while read -r [^ ]+ [^ ]+ [^ ]+ [^ ]+.*' "$top/scripts/loopboot/"{drivers,core,initramfs-tools,shutdown-setup,shutdown} >"$work/d"
 tap $? "/proc/mounts is parsed by the contract only $(cat "$work/d")"
 
