@@ -15,7 +15,11 @@
 #    host's and the image's file systems, and the initramfs is made again
 #    when it lacks the module;
 #  --cache held by another run (its lock): the plain run says so, waits,
-#    and goes on.
+#    and goes on;
+#  --usb killed (SIGKILL) while the boot image is written to the stick (a
+#    loop device; a dd stub stops after the first 4 MiB): the guardian
+#    stops the dd, removes the file, releases the host and leaves the
+#    stick attached and unmounted; a second run writes it to the end.
 # The host is ext4 (fallocate: 12 GiB allocated at once) in a sparse file.
 #
 #   tests/create/stubbed.sh     (tools from build/: make all)
@@ -39,11 +43,12 @@ if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/loop-control ] || ! command -v mkfs.btrfs
 fi
 safe_rm "$WORK"
 mkdir -p "$WORK/run" "$WORK/stubs" "$WORK/mnt" "$WORK/img"
-dev=''
+dev='' usb=''
 cleanup() {
 	findmnt -rn "$WORK/img" >/dev/null && umount "$WORK/img"
 	findmnt -rn "$WORK/mnt" >/dev/null && umount "$WORK/mnt"
 	[ -n "$dev" ] && losetup -d "$dev"
+	[ -n "$usb" ] && losetup -d "$usb"
 	safe_rm "$WORK"
 }
 trap cleanup EXIT
@@ -76,14 +81,30 @@ stub lsinitramfs 'while read -r l; do echo "$l"; done <"$1"'
 stub update-initramfs '. /etc/initramfs-tools/conf.d/loopboot
 { echo "scripts/local-premount/loopboot"; echo "usr/lib/modules/6.1.0-stub/kernel/fs/$LOOPBOOT_IMAGE_FS/$LOOPBOOT_IMAGE_FS.ko"; } >/boot/initrd.img-6.1.0-stub'
 stub systemctl
+# loopboot-mkmedia --iso FILE: an 8 MiB image ("loopboot" over and over).
+stub loopboot-mkmedia 'for a; do :; done; s=loopboot; i=0
+while [ $i -lt 20 ]; do s=$s$s; i=$((i + 1)); done
+printf %s "$s" >"$a"'
 stub useradd
 stub getent 'exit 2'
 stub chpasswd 'while read -r l; do :; done'
 echo "debootstrap $*" >"$t/var/log/stub.log"
 EOF
 chmod 755 "$WORK/stubs/debootstrap"
+# dd, as a slow stick: the boot image's copy onto $LB_SLOW_USB writes its
+# first 4 MiB block, says so in $LB_SLOW_USB_MARK, then waits to be stopped.
+cat >"$WORK/stubs/dd" <<EOF
+#!/bin/bash
+if [ -n "\${LB_SLOW_USB:-}" ] && [[ " \$* " == *" of=\$LB_SLOW_USB "* && " \$* " != *" if=/dev/zero "* ]]; then
+	$(command -v dd) "\$@" count=1 2>/dev/null
+	: >"\$LB_SLOW_USB_MARK"
+	sleep 120
+fi
+exec $(command -v dd) "\$@"
+EOF
+chmod 755 "$WORK/stubs/dd"
 
-truncate -s 20G "$WORK/host.img"
+truncate -s 24G "$WORK/host.img"
 mkfs.ext4 -q -L HOST "$WORK/host.img"
 dev=$(losetup -f --show "$WORK/host.img")
 printf 'pw\n' >"$WORK/pw"
@@ -91,13 +112,18 @@ printf 'pw\n' >"$WORK/pw"
 
 # create NAME FS ARGS...: a run to the end, then its file's system mounted
 # at $WORK/img (the host at $WORK/mnt).
-create() {
-	local name=$1 fs=$2 rc
+run_create() { # NAME FS ARGS...: output in $WORK/NAME.out (exec: this process becomes it)
+	local name=$1 fs=$2
 	shift 2
-	"$CREATE" --host "$dev" --file "/$name.img" --user alice --password-file "$WORK/pw" \
+	${RUN_EXEC:+exec} "$CREATE" --host "$dev" --file "/$name.img" --user alice --password-file "$WORK/pw" \
 		--mirror http://127.0.0.1:9/debian --deb "$WORK/loopboot.deb" --locale C.UTF-8 \
 		--timezone Etc/UTC --keymap us --fs "$fs" --home-size 320M --yes "$@" \
 		</dev/null >"$WORK/$name.out" 2>&1
+}
+create() {
+	local name=$1 fs=$2 rc
+	shift 2
+	run_create "$name" "$fs" "$@"
 	rc=$?
 	tap $rc "$name: loopboot-create ran to the end with the stub system (exit $rc)" ||
 		tail -n 15 "$WORK/$name.out" | sed 's/^/#   /'
@@ -152,6 +178,46 @@ tap $? "without --desktop: the plan names systemd-networkd"
 tap $? "without --desktop: no desktop; systemd-networkd enabled, DHCP on the wired interfaces" ||
 	sed 's/^/#   /' "$T/var/log/stub.log"
 finish
+
+# --usb, killed while the stick is written.
+truncate -s 600M "$WORK/usb.img"
+usb=$(losetup -f --show "$WORK/usb.img")
+RUN_EXEC=1 LB_SLOW_USB=$usb LB_SLOW_USB_MARK=$WORK/usb-half run_create usbkill ext4 --size 3G --usb "$usb" --yes-usb "$usb" &
+pid=$!
+for _ in $(seq 600); do
+	[ -e "$WORK/usb-half" ] || ! kill -0 "$pid" 2>/dev/null && break
+	sleep 0.2
+done
+[ -e "$WORK/usb-half" ]
+tap $? "--usb: the run reached the stick and wrote its first 4 MiB" || tail -n 15 "$WORK/usbkill.out" | sed 's/^/#   /'
+# $pid is loopboot-create itself (RUN_EXEC), not a subshell around it.
+grep -q loopboot-create "/proc/$pid/cmdline" 2>/dev/null && kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+# The guardian (a process of the same command line) cleans up.
+for _ in $(seq 300); do
+	pgrep -f -- "--file /usbkill.img" >/dev/null || break
+	sleep 0.2
+done
+out=$WORK/usbkill.out
+grep -q 'was killed; cleaning up' "$out" && grep -q 'stopped during: boot media' "$out" &&
+	! pgrep -f -- "--file /usbkill.img" >/dev/null
+tap $? "--usb killed mid-write: the guardian cleans up and says which step was stopped" || sed 's/^/#   /' "$out"
+! pgrep -f -- "of=$usb" >/dev/null
+tap $? "--usb killed mid-write: no dd is left writing to the stick"
+! findmnt -rn -S "$dev" >/dev/null && mount -o ro "$dev" "$WORK/mnt" &&
+	[ ! -e "$WORK/mnt/usbkill.img" ] && [ ! -e "$WORK/mnt/usbkill.home.img" ]
+tap $? "--usb killed mid-write: the host is released, the run's files removed"
+umount "$WORK/mnt"
+[ "$(losetup -n -O BACK-FILE "$usb")" = "$WORK/usb.img" ] && ! findmnt -rn -S "$usb" >/dev/null
+tap $? "--usb killed mid-write: the stick (not this run's loop device) is left attached, unmounted"
+run_create usbkill ext4 --size 3G --usb "$usb" --yes-usb "$usb"
+rc=$?
+s=loopboot
+for _ in $(seq 20); do s=$s$s; done
+[ $rc = 0 ] && grep -q 'written and read back' "$WORK/usbkill.out" &&
+	cmp -s -n 8388608 "$usb" <(printf %s "$s")
+tap $? "--usb again on the half-written stick: written to the end and read back (exit $rc)" ||
+	tail -n 15 "$WORK/usbkill.out" | sed 's/^/#   /'
 
 echo "1..$n"
 [ "$failed" = 0 ]
