@@ -9,9 +9,12 @@
 # (loopboot-grow) and powers off.  Offline: the volume is clean, the file
 # holds exactly the new size, allocated, and e2fsck -fn finds the image
 # clean.  Also --home-size (/home in a second file, mounted by fstab),
-# --iso (loopboot-mkmedia run in the new system), --pxe (its files) and
-# --usb (the boot image written to a loop device standing in for a stick,
-# compared byte for byte).
+# --iso (loopboot-mkmedia run in the new system), --pxe (its files, then
+# booted: a third boot over QEMU's network and TFTP server, iPXE running
+# boot.ipxe, to the login prompt; --kernel-cmdline console=ttyS0 puts the
+# serial console on the media's kernel line, as for a headless machine)
+# and --usb (the boot image written to a loop device standing in for a
+# stick, compared byte for byte).
 #
 # With --fs btrfs or --fs xfs: the system on that file system (root and
 # /home), one boot (ntfs3) with the same checks and the online growth, the
@@ -99,7 +102,8 @@ if [ "$FS" = ext4 ]; then
 	truncate -s 600M "$LB_WORK/usb.img"
 	head -c 1048576 /dev/urandom | dd of="$LB_WORK/usb.img" bs=1M seek=599 conv=notrunc status=none
 	usbdev=$(losetup -f --show "$LB_WORK/usb.img")
-	media=(--iso "$LB_WORK/loopboot.iso" --pxe "$LB_WORK/pxe" --usb "$usbdev" --yes-usb "$usbdev")
+	media=(--iso "$LB_WORK/loopboot.iso" --pxe "$LB_WORK/pxe" --usb "$usbdev" --yes-usb "$usbdev"
+		--kernel-cmdline console=ttyS0)
 fi
 
 # --- create ----------------------------------------------------------------------
@@ -142,9 +146,9 @@ losetup -d "$usbdev"
 usbdev=''
 rm -f "$LB_WORK/usb.img"
 [ -s "$LB_WORK/pxe/vmlinuz-loopboot" ] && [ -s "$LB_WORK/pxe/initrd.img-loopboot" ] &&
-	grep -q "^kernel vmlinuz-loopboot initrd=initrd.img-loopboot root=UUID=$uuid loop=$FILE rw\$" \
+	grep -q "^kernel vmlinuz-loopboot initrd=initrd.img-loopboot root=UUID=$uuid loop=$FILE rw console=ttyS0\$" \
 		"$LB_WORK/pxe/boot.ipxe" &&
-	grep -q "root=UUID=$uuid loop=$FILE rw" "$LB_WORK/pxe/pxelinux.cfg/default"
+	grep -q "root=UUID=$uuid loop=$FILE rw console=ttyS0" "$LB_WORK/pxe/pxelinux.cfg/default"
 tap $? "--pxe: the kernel, the initramfs, boot.ipxe and pxelinux.cfg/default with the kernel line" ||
 	{ ls -l "$LB_WORK/pxe" && head -n 20 "$LB_WORK/pxe/boot.ipxe"; } 2>&1 | sed 's/^/#   /'
 fi
@@ -190,19 +194,26 @@ part=''
 tap $? "the system has its kernel ($kver) and initramfs" || exit 1
 
 # --- boot, log in, look, grow, power off ----------------------------------------
-# boot TAG APPEND: boot the disk with the system's own kernel and initramfs,
-# serial console through a FIFO; log in as alice.  Then "run" types a
-# command and waits for its marker.
+# boot TAG APPEND: boot the disk with the system's own kernel and initramfs
+# (APPEND "pxe": from the --pxe files instead, over the network), serial
+# console through a FIFO; log in as alice.  Then "run" types a command and
+# waits for its marker.
 boot() {
+	local from
+	# shellcheck disable=SC2054 # QEMU's own comma lists
+	if [ "$2" = pxe ]; then
+		from=(-netdev "user,id=n0,tftp=$LB_WORK/pxe,bootfile=boot.ipxe" -device e1000,netdev=n0 -boot n)
+	else
+		from=(-nic user,model=virtio-net-pci -kernel "$LB_WORK/vmlinuz" -initrd "$LB_WORK/initrd.img"
+			-append "root=UUID=$uuid loop=$FILE rw console=ttyS0 panic=-1 no_timer_check $2")
+	fi
 	log=$LB_WORK/serial-$1.log
 	fifo=$LB_WORK/console
 	rm -f "$fifo"
 	mkfifo "$fifo"
 	: >"$log"
 	t0=$(date +%s)
-	lb_qemu -m 1024 -t 600 -s stdio -drive "file=$disk,format=raw,if=virtio" \
-		-nic user,model=virtio-net-pci -kernel "$LB_WORK/vmlinuz" -initrd "$LB_WORK/initrd.img" \
-		-append "root=UUID=$uuid loop=$FILE rw console=ttyS0 panic=-1 no_timer_check $2" \
+	lb_qemu -m 1024 -t 600 -s stdio -drive "file=$disk,format=raw,if=virtio" "${from[@]}" \
 		<"$fifo" >"$log" 2>&1 &
 	qemu=$!
 	trap '' PIPE
@@ -303,6 +314,22 @@ expect 'LBT-HOST fuseblk rw' "/host is the NTFS partition, read-write, ntfs-3g"
 df3=$(sed -n 's/.*LBT-DF3 \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 [ -n "$df3" ] && [ "$df3" = "$df2" ]
 tap $? "the grown size after the reboot ($df3)"
+after_poweroff
+
+# The third boot: from the --pxe files, as a PC booting from the network
+# would (QEMU's iPXE fetches boot.ipxe, the kernel and the initramfs by
+# TFTP; its menu's first entry starts after the timeout).
+boot pxe pxe
+run CMDLINE 30 'cat /proc/cmdline'
+run HOST 30 'findmnt -n -o FSTYPE,OPTIONS /host | cut -c1-40'
+run DF4 30 'df -B1 --output=size / | tail -n 1'
+poweroff
+expect "LBT-CMDLINE (BOOT_IMAGE=)?vmlinuz-loopboot initrd=initrd.img-loopboot root=UUID=$uuid loop=$FILE rw console=ttyS0" \
+	"the kernel line is boot.ipxe's (the kernel and initramfs came over TFTP)"
+expect 'LBT-HOST ntfs3 rw' "/host is the NTFS partition, read-write, ntfs3"
+df4=$(sed -n 's/.*LBT-DF4 \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+[ -n "$df4" ] && [ "$df4" = "$df2" ]
+tap $? "the root in the file, grown ($df4)"
 after_poweroff
 fi
 TAP_PREFIX=''
