@@ -130,7 +130,7 @@ if [ "$FS" = ext4 ]; then
 	xorriso -indev "$LB_WORK/loopboot.iso" -ls /loopboot 2>/dev/null | grep -q vmlinuz &&
 	xorriso -osirrox on -indev "$LB_WORK/loopboot.iso" -extract /boot/grub/grub.cfg \
 		"$LB_WORK/grub.cfg" >/dev/null 2>&1 &&
-	grep -q "linux /loopboot/vmlinuz 'root=UUID=$uuid' 'loop=$FILE' 'rw'\$" "$LB_WORK/grub.cfg"
+	grep -q "linux /loopboot/vmlinuz 'root=UUID=$uuid' 'loop=$FILE' 'rw' 'console=ttyS0'\$" "$LB_WORK/grub.cfg"
 tap $? "--iso: the boot image was made, its menu has the kernel line (loopboot-mkmedia in the new system)" ||
 	stat -c '#   %n: %s bytes' "$LB_WORK/loopboot.iso" 2>&1
 isize=$(stat -c %s "$LB_WORK/loopboot.iso")
@@ -324,7 +324,7 @@ run CMDLINE 30 'cat /proc/cmdline'
 run HOST 30 'findmnt -n -o FSTYPE,OPTIONS /host | cut -c1-40'
 run DF4 30 'df -B1 --output=size / | tail -n 1'
 poweroff
-expect "LBT-CMDLINE (BOOT_IMAGE=)?vmlinuz-loopboot initrd=initrd.img-loopboot root=UUID=$uuid loop=$FILE rw console=ttyS0" \
+expect "LBT-CMDLINE (BOOT_IMAGE=)?(vmlinuz-loopboot )?initrd=initrd.img-loopboot root=UUID=$uuid loop=$FILE rw console=ttyS0" \
 	"the kernel line is boot.ipxe's (the kernel and initramfs came over TFTP)"
 expect 'LBT-HOST ntfs3 rw' "/host is the NTFS partition, read-write, ntfs3"
 df4=$(sed -n 's/.*LBT-DF4 \([0-9]*\).*/\1/p' "$log" | tail -n 1)
