@@ -25,5 +25,20 @@ runner /proc/self "echo 'ok 1 - a'"
 rc=$?
 [ $rc = 1 ] && [ "$(tail -n 1 "$t/out")" = "0 passed, 1 failed, 0 skipped" ] && grep -q 'could not be written' "$t/out"
 tap $? "a log that cannot be written counts as a failure, not as nothing (got $rc: $(tail -n 1 "$t/out"))"
+# A log left by an earlier run, where this run's cannot be written: the
+# old results must not be counted as this run's.
+mkdir -p "$t/stale"
+echo 'ok 1 - from an earlier run' >"$t/stale/echo__ok_1_-_a_.log"
+chmod 0444 "$t/stale/echo__ok_1_-_a_.log"
+chattr +i "$t/stale/echo__ok_1_-_a_.log" 2>/dev/null && immutable=1 || immutable=''
+runner "$t/stale" "echo 'ok 1 - a'"
+rc=$?
+[ -n "$immutable" ] && chattr -i "$t/stale/echo__ok_1_-_a_.log"
+if [ -n "$immutable" ]; then
+	[ $rc = 1 ] && [ "$(tail -n 1 "$t/out")" = "0 passed, 1 failed, 0 skipped" ]
+	tap $? "an earlier run's log that this run cannot replace is not counted as this run's (got $rc: $(tail -n 1 "$t/out"))"
+else
+	tap 0 "an earlier run's log is not counted as this run's # SKIP no chattr +i here"
+fi
 echo "1..$n"
 [ "$failed" = 0 ]
