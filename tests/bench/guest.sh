@@ -128,11 +128,22 @@ rm -f "$f"
 cold
 
 # 4 KiB random writes, each followed by fsync (what a database or dpkg
-# does): write IOPS (terse v3 field 49).
+# does): write IOPS (terse v3 field 49).  Around it, each disk's write and
+# flush requests (/sys/block/DEV/stat fields 5 and 16), so that the host
+# can count what one fsync in the image costs the disks beneath it.
+disk_io() { # WHEN
+	for s in /sys/block/vd*/stat /sys/block/loop*/stat; do
+		[ -e "$s" ] && [ "$(cat "${s%/stat}/size")" != 0 ] &&
+			say "disk-io $1 $(echo "${s#/sys/block/}" | cut -d/ -f1) $(awk '{ print "writes", $5, "flushes", $16 }' "$s")"
+	done
+}
+disk_io before
 if fio --name=randfsync --filename="$dir/rand" --size=32M --bs=4k --rw=randwrite \
 	--ioengine=psync --fsync=1 --runtime="$fios" --time_based \
 	--output-format=terse --terse-version=3 >/run/lbbench-fio.log 2>&1; then
 	say "randfsync-iops $(awk -F';' '$1 == 3 { print $49 }' /run/lbbench-fio.log)"
+	say "randfsync-kib $(awk -F';' '$1 == 3 { print $47 }' /run/lbbench-fio.log)"
+	disk_io after
 else
 	say "error fio: $(tail -n 3 /run/lbbench-fio.log | tr '\n' ' ')"
 fi

@@ -115,6 +115,8 @@ lb_initrd() {
 # QEMU is killed (LB_BOOT_TIMEOUT, else 240); SERIAL: the serial port
 # (-serial's argument, e.g. file:LOG or stdio; default none).  The rest
 # goes to QEMU as given (disks, kernel or firmware, network).
+# LB_QEMU_ACCEL replaces "tcg" (e.g. "tcg,tb-size=64", to look into the
+# emulator's own costs in make bench).
 lb_qemu() {
 	local mem=768 secs=${LB_BOOT_TIMEOUT:-240} serial=none
 	while [ $# -gt 0 ]; do
@@ -126,7 +128,7 @@ lb_qemu() {
 		esac
 		shift 2
 	done
-	timeout "$secs" qemu-system-x86_64 -accel tcg -m "$mem" -smp 1 \
+	timeout "$secs" qemu-system-x86_64 -accel "${LB_QEMU_ACCEL:-tcg}" -m "$mem" -smp 1 \
 		-display none -monitor none -serial "$serial" -no-reboot "$@"
 }
 
