@@ -128,13 +128,16 @@ rm -f "$f"
 cold
 
 # 4 KiB random writes, each followed by fsync (what a database or dpkg
-# does): write IOPS (terse v3 field 49).  Around it, each disk's write and
-# flush requests (/sys/block/DEV/stat fields 5 and 16), so that the host
-# can count what one fsync in the image costs the disks beneath it.
+# does): write IOPS (terse v3 field 49).  Around it, each disk's write
+# requests, sectors written and flush requests (/sys/block/DEV/stat fields
+# 5, 7 and 16), so that the host can count what one fsync in the image
+# costs the disks beneath it.  (An empty flush from a file system, as a
+# host driver's fsync sends, counts as a write request of no sectors as
+# well as a flush: the sectors are the measure of what was written.)
 disk_io() { # WHEN
 	for s in /sys/block/vd*/stat /sys/block/loop*/stat; do
 		[ -e "$s" ] && [ "$(cat "${s%/stat}/size")" != 0 ] &&
-			say "disk-io $1 $(echo "${s#/sys/block/}" | cut -d/ -f1) $(awk '{ print "writes", $5, "flushes", $16 }' "$s")"
+			say "disk-io $1 $(echo "${s#/sys/block/}" | cut -d/ -f1) $(awk '{ print "writes", $5, "flushes", $16, "sectors", $7 }' "$s")"
 	done
 }
 disk_io before
@@ -147,8 +150,44 @@ if fio --name=randfsync --filename="$dir/rand" --size=32M --bs=4k --rw=randwrite
 else
 	say "error fio: $(tail -n 3 /run/lbbench-fio.log | tr '\n' ' ')"
 fi
-rm -f "$dir/rand"
-cold
+# lbbench.iotrace=1: which sectors of the disk 2 s of the same fsynced
+# writes hit, the most often hit first ("LBBENCH iotrace SECTOR+COUNT HITS
+# RWBS"), beside the host volume's layout (its start on the disk, where its
+# MFT begins, the cluster size, the image file's MFT record and extents):
+# to tell the host's metadata writes from the file's data.
+if grep -q 'lbbench\.iotrace=1' /proc/cmdline && [ -d /sys/kernel/tracing/events/block ]; then
+	t=/sys/kernel/tracing
+	echo 0 >$t/tracing_on
+	: >$t/trace
+	echo 1 >$t/events/block/block_rq_issue/enable
+	echo 1 >$t/tracing_on
+	fio --name=iotrace --filename="$dir/rand" --size=32M --bs=4k --rw=randwrite \
+		--ioengine=psync --fsync=1 --runtime=2 --time_based \
+		--output-format=terse --terse-version=3 >/run/lbbench-iotrace.log 2>&1
+	echo 0 >$t/tracing_on
+	say "iotrace fsynced-writes $(awk -F';' '$1 == 3 { print $47 / 4 }' /run/lbbench-iotrace.log)"
+	vda=$(tr : , </sys/block/vda/dev)
+	# the disk's requests: by kind (rwbs), then the sectors written most
+	awk -v dev="$vda" '$0 ~ "block_rq_issue: " dev " " {
+		for (i = 1; i <= NF; i++) if ($i == "block_rq_issue:") break
+		kind[$(i + 2)]++
+	} END { for (k in kind) print "requests", k, kind[k] }' $t/trace |
+		while read -r what rwbs hits; do say "iotrace $what $rwbs $hits"; done
+	awk -v dev="$vda" '$0 ~ "block_rq_issue: " dev " " {
+		for (i = 1; i <= NF; i++) if ($i == "block_rq_issue:") break
+		if ($(i + 2) ~ /W/) n[$(i + 5) "+" $(i + 7) " " $(i + 2)]++
+	} END { for (k in n) print n[k], k }' $t/trace | sort -k1,1nr | head -n 8 |
+		while read -r hits where rwbs; do say "iotrace $where $hits $rwbs"; done
+	host=/run/loopboot/host
+	say "iotrace layout vda1-start $(cat /sys/block/vda/vda1/start)" \
+		"mft-lcn $(od -An -tu8 -j48 -N8 /dev/vda1 | tr -d ' ')" \
+		"sectors-per-cluster $(od -An -tu1 -j13 -N1 /dev/vda1 | tr -d ' ')" \
+		"file-record $(stat -c %i "$host/linux/root.img")" \
+		"dir-record $(stat -c %i "$host/linux")"
+	filefrag -v "$host/linux/root.img" 2>&1 | sed -n '4,9p' | while read -r l; do say "iotrace extent $l"; done
+	rm -f "$dir/rand"
+	cold
+fi
 
 # apt-get install of a fixed set of local packages (dpkg: unpack, fsync of
 # every file, triggers).
