@@ -153,8 +153,8 @@ fi
 # lbbench.iotrace=1: which sectors of the disk 2 s of the same fsynced
 # writes hit, the most often hit first ("LBBENCH iotrace SECTOR+COUNT HITS
 # RWBS"), beside the host volume's layout (its start on the disk, where its
-# MFT begins, the cluster size, the image file's MFT record and extents):
-# to tell the host's metadata writes from the file's data.
+# MFT begins, the cluster size, the MFT records of the image file and its
+# folder): to tell the host's metadata writes from the file's data.
 if grep -q 'lbbench\.iotrace=1' /proc/cmdline && [ -d /sys/kernel/tracing/events/block ]; then
 	t=/sys/kernel/tracing
 	echo 0 >$t/tracing_on
@@ -184,10 +184,9 @@ if grep -q 'lbbench\.iotrace=1' /proc/cmdline && [ -d /sys/kernel/tracing/events
 		"sectors-per-cluster $(od -An -tu1 -j13 -N1 /dev/vda1 | tr -d ' ')" \
 		"file-record $(stat -c %i "$host/linux/root.img")" \
 		"dir-record $(stat -c %i "$host/linux")"
-	filefrag -v "$host/linux/root.img" 2>&1 | sed -n '4,9p' | while read -r l; do say "iotrace extent $l"; done
-	rm -f "$dir/rand"
-	cold
 fi
+rm -f "$dir/rand"
+cold
 
 # apt-get install of a fixed set of local packages (dpkg: unpack, fsync of
 # every file, triggers).
