@@ -670,4 +670,67 @@ out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
 [ $? = 0 ] && ! grep -q '^modprobe -q loop$' "$work/calls"
 tap $? "premount: loop loaded already: no modprobe (got: $out)"
 
+# --- local-bottom's shutdown environment (loopboot_prepare_shutdown) -----------------
+# Busybox, its libraries, the program and the contract copied into
+# LOOPBOOT_SHUTDOWN_ROOT, every applet name the program uses there, the
+# hibernation drop-in; with few programs started (each costs tens of
+# milliseconds under emulation).  mount is a stub that starts nothing: no
+# tmpfs here.
+mkdir -p "$work/sdbin"
+printf '#!/bin/sh\nexit 0\n' >"$work/sdbin/mount"
+chmod +x "$work/sdbin/mount"
+prepare_shutdown() { # BUSYBOX: runs loopboot_prepare_shutdown under strace when there
+	rm -rf "$work/sd" "$work/sleep" "$work/trace"
+	echo state >"$work/state"
+	ldd "$1" 2>/dev/null | sed -n 's|.*[[:space:]]\(/[^[:space:]]*\) (0x.*|\1|p' >"$work/libs"
+	set -- env PATH="$work/sdbin:$PATH" LOOPBOOT_SHUTDOWN_ROOT="$work/sd" LOOPBOOT_BUSYBOX="$1" \
+		LOOPBOOT_SHUTDOWN_LIBS="$work/libs" LOOPBOOT_STATE="$work/state" \
+		LOOPBOOT_SLEEP_CONF="$work/sleep/loopboot.conf" LOOPBOOT_SYSTEMD_UNITS="$work/units" \
+		LOOPBOOT_HOST_DEV=/dev/sda2 LOOPBOOT_HOST_DRIVER=ntfs3 LOOPBOOT_HOST_RO= \
+		busybox sh -c '. "$1"; loopboot_prepare_shutdown' \
+		sh "$top/scripts/loopboot-functions"
+	if command -v strace >/dev/null; then
+		strace -f -qq -e trace=execve -e signal=none -o "$work/trace" "$@"
+	else
+		"$@"
+	fi
+}
+reset
+prepare_shutdown /usr/bin/busybox >/dev/null
+sd=$work/sd
+ok=0
+for app in sh mount umount losetup sleep tac grep tr pidof mkdir sync reboot halt poweroff cat; do
+	[ "$sd/bin/$app" -ef "$sd/bin/busybox" ] || { ok=1; echo "# missing or not busybox: $app"; }
+done
+[ $ok = 0 ] && [ -x "$sd/shutdown" ] && [ ! -e "$sd/shutdown.new" ] && [ -s "$sd/contract" ] &&
+	[ -s "$sd/drivers" ] && [ -s "$sd/state" ] && [ -s "$work/libs" ] &&
+	while read -r lib; do cmp -s "$lib" "$sd$lib" || exit 1; done <"$work/libs"
+tap $? "shutdown environment: busybox, its $(wc -l <"$work/libs") libraries, the program, the contract, every applet the program uses"
+[ "$(cat "$work/sleep/loopboot.conf")" = "# Written at boot by loopboot: the Windows partition /dev/sda2 is
+# mounted read-write; hibernating would leave it open under Windows' feet.
+[Sleep]
+AllowHibernation=no
+AllowHybridSleep=no
+AllowSuspendThenHibernate=no" ]
+tap $? "shutdown environment: hibernation refused by the sleep.conf drop-in"
+if [ -s "$work/trace" ]; then
+	# Those that ran (not PATH's misses), env's own not counted.
+	started=$(($(grep 'execve(' "$work/trace" | grep -c ' = 0$') - 1))
+	# busybox sh itself, two mkdir and one for sleep.conf's folder, mount,
+	# four cp and one per library, busybox --install, chmod, mv (once one
+	# mkdir and one ln per library, one ln per applet name, and a cat).
+	[ "$started" -le $((12 + $(wc -l <"$work/libs"))) ]
+	tap $? "shutdown environment: $started programs started (one a library, not one an applet name)"
+else
+	tap 0 "# SKIP strace missing: programs started not counted"
+fi
+# A busybox without --install (a stand-in that refuses it): ln makes the names.
+reset
+printf '#!/bin/sh\n[ "$1" = --install ] && exit 127\nexit 0\n' >"$work/fakebox"
+chmod +x "$work/fakebox"
+prepare_shutdown "$work/fakebox" >/dev/null
+[ "$(readlink "$work/sd/bin/umount")" = busybox ] && [ "$(readlink "$work/sd/bin/losetup")" = busybox ] &&
+	[ -x "$work/sd/shutdown" ]
+tap $? "shutdown environment: a busybox without --install gets its applet names from ln"
+
 echo "1..$n"
