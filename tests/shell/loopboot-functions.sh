@@ -717,8 +717,8 @@ if [ -s "$work/trace" ]; then
 	# Those that ran (not PATH's misses), env's own not counted.
 	started=$(($(grep 'execve(' "$work/trace" | grep -c ' = 0$') - 1))
 	# busybox sh itself, two mkdir and one for sleep.conf's folder, mount,
-	# four cp and one per library, busybox --install, chmod, mv (once one
-	# mkdir and one ln per library, one ln per applet name, and a cat).
+	# four cp and one per library, busybox --install, chmod, mv (before: a
+	# mkdir and a cp per library, an ln per applet name, and a cat).
 	[ "$started" -le $((12 + $(wc -l <"$work/libs"))) ]
 	tap $? "shutdown environment: $started programs started (one a library, not one an applet name)"
 else
