@@ -41,7 +41,7 @@ for series in 6.1 6.12 t612 t7; do
 		scripts/loopboot-functions usr/share/loopboot/contract usr/share/loopboot/drivers \
 		usr/share/loopboot/core usr/share/loopboot/initramfs-tools \
 		usr/share/loopboot/shutdown-setup usr/share/loopboot/shutdown \
-		usr/share/loopboot/shutdown.libs usr/share/loopboot/preload scripts/init-top/loopboot \
+		usr/lib/loopboot/shutdown-root/shutdown usr/share/loopboot/preload scripts/init-top/loopboot \
 		scripts/local-premount/loopboot scripts/local-bottom/loopboot scripts/panic/loopboot \
 		sbin/fsck sbin/e2fsck sbin/fsck.ext4 sbin/logsave; do
 		has "^(usr/)?$f\$"
@@ -76,6 +76,15 @@ for series in 6.1 6.12 t612 t7; do
 	chroot "$root" /usr/sbin/ntfsprobe /probe.ntfs >/dev/null 2>&1
 	tap $? "$kver: chroot: ntfsprobe finds a fresh mkntfs volume safe"
 	rm -f "$root/probe.ntfs"
+	# The shutdown environment the hook staged runs on its own (its busybox
+	# finds its libraries there), and costs the image no byte: its busybox
+	# is the image's.
+	sdtree=$root/usr/lib/loopboot/shutdown-root
+	v=$(chroot "$sdtree" /bin/sh -c 'printf "a\nb\n" | tac | tr "\n" " "; pidof nothing; sync && echo ok' 2>&1)
+	[ "$v" = "b a ok" ]
+	tap $? "$kver: chroot into the staged shutdown environment: its sh, tac, tr, pidof and sync run (got: $v)"
+	[ "$sdtree/bin/busybox" -ef "$root/usr/bin/busybox" ] && [ "$sdtree/bin/umount" -ef "$root/usr/bin/busybox" ]
+	tap $? "$kver: the shutdown environment's busybox is the image's (a hard link)"
 	chroot "$root" /bin/sh -n /scripts/loopboot-functions
 	tap $? "$kver: chroot: the image's sh parses loopboot-functions"
 	# The image's own sh loads every part and finds each stage's entry.

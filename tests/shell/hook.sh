@@ -34,7 +34,10 @@ export LOOPBOOT_SBINDIR=$t/sbin LOOPBOOT_DATADIR=$t/data
 
 cat >"$t/hook-functions" <<'EOF'
 manual_add_modules() { for m in "$@"; do echo "$m" >>"$QUEUE"; done; }
-copy_exec() { echo "$1 ${2-}" >>"$COPIED"; }
+copy_exec() { # and busybox into the image, as busybox's own hook does
+	echo "$1 ${2-}" >>"$COPIED"
+	case $1 in */busybox) cp "$1" "$DESTDIR/usr/bin/busybox" ;; esac
+}
 block_dev_mod_add() { echo "walk $1" >>"$QUEUE"; }
 EOF
 cat >"$t/bin/modinfo" <<'EOF'
@@ -95,8 +98,23 @@ copied dep-ntfs3 e2fsck && ! copied dep-ntfs3 ntfs-3g && ! copied dep-ntfs3 fsck
 tap $? "dep, state ntfs3 + ext4: e2fsck (fsck.ext4), busybox, the helpers; no ntfs-3g, no fsck.xfs"
 grep -q "W: loopboot: the host partition /dev/nonexistent3 is not here" "$t/dep-ntfs3.err"
 tap $? "dep: a host partition that is not here: a warning naming LOOPBOOT_MODULES"
-[ -s "$t/dep-ntfs3/dest/usr/share/loopboot/shutdown.libs" ]
-tap $? "dep: the shutdown environment's library list is written"
+# The shutdown environment, staged: busybox a hard link to the image's own
+# (no byte more in the image), each applet name the shutdown program runs a
+# hard link to it, the libraries busybox needs (no copy of them in this
+# stub's image: copied from the system), the program (executable), the
+# contract and the drivers.
+tree=$t/dep-ntfs3/dest/usr/lib/loopboot/shutdown-root
+ok=0
+for app in sh mount umount losetup sleep tac grep tr pidof mkdir sync reboot halt poweroff cat; do
+	[ "$tree/bin/$app" -ef "$t/dep-ntfs3/dest/usr/bin/busybox" ] || { ok=1; echo "# not the image's busybox: $app"; }
+done
+libs=$(ldd "$busybox" 2>/dev/null | sed -n 's|.*[[:space:]]\(/[^[:space:]]*\) (0x.*|\1|p')
+for lib in $libs; do cmp -s "$lib" "$tree$lib" || { ok=1; echo "# missing: $lib"; }; done
+[ $ok = 0 ] && [ -x "$tree/shutdown" ] && [ -d "$tree/oldroot" ] && [ -d "$tree/proc" ] &&
+	cmp -s "$tree/contract" "$top/scripts/loopboot/contract" &&
+	cmp -s "$tree/drivers" "$top/scripts/loopboot/drivers" &&
+	cmp -s "$tree/shutdown" "$top/scripts/loopboot/shutdown"
+tap $? "dep: the shutdown environment staged: busybox (the image's, hard-linked) with its applet names, $(echo "$libs" | wc -w) libraries, the program, the contract"
 
 run dep-plain k-plain dep "$t/state-ntfs3"
 only dep-plain loop overlay ntfs3 ntfs nls_utf8 ext4 fuse && { ! [ -x /usr/bin/ntfs-3g ] || copied dep-plain ntfs-3g; }
