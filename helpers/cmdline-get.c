@@ -22,7 +22,7 @@
 
 static const char usage[] =
 "Usage: cmdline-get [SOURCE] [--path] NAME\n"
-"       cmdline-get [SOURCE] [--path] --shell [VAR=]NAME...\n"
+"       cmdline-get [SOURCE] [--path | --path=NAME...] --shell [VAR=]NAME...\n"
 "\n"
 "Prints the value of kernel parameter NAME, split as the kernel splits the\n"
 "command line: only double quotes group (\"loop=/a b\" and loop=\"/a b\" both\n"
@@ -38,6 +38,8 @@ static const char usage[] =
 "  --path            the value must be an absolute path: no \"..\" component,\n"
 "                    no control character, no '\\' (use '/'), no drive\n"
 "                    letter, shorter than PATH_MAX; else exit 2\n"
+"  --path=NAME       the same for NAME's value only (repeatable), so that one\n"
+"                    --shell call reads a path among other options\n"
 "  --shell           print one line per NAME, safe to eval whatever the\n"
 "                    value holds:  VAR='value'  or  unset VAR  when absent.\n"
 "                    VAR defaults to NAME with '-' and '.' made '_'.\n"
@@ -59,6 +61,7 @@ struct request {
 	const char *name;
 	char *value;       /* points into the split line */
 	int found;
+	int path;          /* its value must be a path */
 };
 
 static int name_ok(const char *name)
@@ -179,14 +182,14 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "cmdline", required_argument, NULL, 'c' },
-		{ "path", no_argument, NULL, 'p' },
+		{ "path", optional_argument, NULL, 'p' },
 		{ "shell", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *string = NULL;
-	int want_path = 0, shell = 0, opt, i, n, status = EXIT_ERROR;
+	const char *file = NULL, *string = NULL, **path_names = NULL;
+	int want_path = 0, shell = 0, opt, i, j, n = 0, n_path_names = 0, status = EXIT_ERROR;
 	struct request *req = NULL;
 	char *line = NULL, *cursor, *name, *value;
 
@@ -201,32 +204,50 @@ int main(int argc, char **argv)
 			string = optarg;
 			break;
 		case 'p':
-			want_path = 1;
+			if (!optarg) {
+				want_path = 1;
+				break;
+			}
+			if (!name_ok(optarg)) {
+				msg_error(optarg[0] ? optarg : "\"\"", "--path=: not a "
+					  "kernel parameter name (empty, or holds '=', "
+					  "'\"' or a space)");
+				goto out;
+			}
+			/* At most argc of them: the array is sized once. */
+			if (!path_names &&
+			    !(path_names = calloc((size_t)argc, sizeof(*path_names)))) {
+				msg_errno(NULL, -ENOMEM, "out of memory");
+				goto out;
+			}
+			path_names[n_path_names++] = optarg;
 			break;
 		case 's':
 			shell = 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return 0;
+			status = 0;
+			goto out;
 		case 'V':
 			printf("cmdline-get (loopboot) %s\n", LOOPBOOT_VERSION);
-			return 0;
+			status = 0;
+			goto out;
 		default:
 			fprintf(stderr, "Try '%s --help'.\n", msg_prog());
-			return EXIT_ERROR;
+			goto out;
 		}
 	}
 	if (file && string) {
 		msg_error(NULL, "--file and --cmdline: give one source, not both");
-		return EXIT_ERROR;
+		goto out;
 	}
 	n = argc - optind;
 	if (n < 1 || (!shell && n > 1)) {
 		msg_error(NULL, n < 1 ? "no NAME given" :
 			  "one NAME only (several with --shell)");
 		fprintf(stderr, "Try '%s --help'.\n", msg_prog());
-		return EXIT_ERROR;
+		goto out;
 	}
 
 	req = calloc((size_t)n, sizeof(*req));
@@ -262,6 +283,22 @@ int main(int argc, char **argv)
 				  "holds '=', '\"' or a space)");
 			goto out;
 		}
+		req[i].path = want_path;
+	}
+	/* A --path=NAME that names nothing read would check nothing: a typo
+	 * must not turn a check off without a word. */
+	for (j = 0; j < n_path_names; j++) {
+		int named = 0;
+
+		for (i = 0; i < n; i++) {
+			if (cmdline_name_eq(req[i].name, path_names[j]))
+				req[i].path = named = 1;
+		}
+		if (!named) {
+			msg_error(path_names[j], "--path= names a parameter not read "
+				  "here; give it as a NAME too");
+			goto out;
+		}
 	}
 
 	if (load(file, string, &line) < 0)
@@ -278,22 +315,20 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (want_path) {
-		for (i = 0; i < n; i++) {
-			enum cmdline_path_problem p;
+	for (i = 0; i < n; i++) {
+		enum cmdline_path_problem p;
 
-			if (!req[i].found)
-				continue;
-			p = cmdline_path_check(req[i].value);
-			if (p != CMDLINE_PATH_OK) {
-				if (p == CMDLINE_PATH_CONTROL)
-					msg_error(req[i].name, "the path given %s",
-						  path_problem_text(p));
-				else
-					msg_error(req[i].name, "the path \"%s\" %s",
-						  req[i].value, path_problem_text(p));
-				goto out;
-			}
+		if (!req[i].found || !req[i].path)
+			continue;
+		p = cmdline_path_check(req[i].value);
+		if (p != CMDLINE_PATH_OK) {
+			if (p == CMDLINE_PATH_CONTROL)
+				msg_error(req[i].name, "the path given %s",
+					  path_problem_text(p));
+			else
+				msg_error(req[i].name, "the path \"%s\" %s",
+					  req[i].value, path_problem_text(p));
+			goto out;
 		}
 	}
 
@@ -329,6 +364,7 @@ out:
 	for (i = 0; req && i < n; i++)
 		free(req[i].own_var);
 	free(req);
+	free(path_names);
 	free(line);
 	return status;
 }

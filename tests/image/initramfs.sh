@@ -85,6 +85,8 @@ for series in 6.1 6.12 t612 t7; do
 	tap $? "$kver: chroot into the staged shutdown environment: its sh, tac, tr, pidof and sync run (got: $v)"
 	[ "$sdtree/bin/busybox" -ef "$root/usr/bin/busybox" ] && [ "$sdtree/bin/umount" -ef "$root/usr/bin/busybox" ]
 	tap $? "$kver: the shutdown environment's busybox is the image's (a hard link)"
+	[ "$(readlink "$root/host")" = /run/loopboot/host ]
+	tap $? "$kver: /host in the image leads to the host's mount point (no ln at boot)"
 	chroot "$root" /bin/sh -n /scripts/loopboot-functions
 	tap $? "$kver: chroot: the image's sh parses loopboot-functions"
 	# The image's own sh loads every part and finds each stage's entry.

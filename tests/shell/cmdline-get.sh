@@ -240,5 +240,29 @@ run --cmdline 'loop=rel t=ext4' --shell --path L=loop
 [ "$rc" = 2 ] && [ -z "$out" ]
 ok $? "--shell --path: a bad path prints nothing to eval, exit 2"
 
+# --path=NAME: only that option must be a path, so that the boot reads
+# loop= and the other options in one call.
+run --cmdline 'loop=/linux/root.img loopfstype=ext4 loopboot.dio=on' --shell --path=loop \
+	L=loop T=loopfstype D=loopboot.dio
+[ "$rc" = 0 ] && [ "$out" = "L='/linux/root.img'
+T='ext4'
+D='on'" ]
+ok $? "--shell --path=loop: the others need not be paths (got: $out)"
+run --cmdline 'loop=linux/root.img loopfstype=ext4' --shell --path=loop L=loop T=loopfstype
+[ "$rc" = 2 ] && [ -z "$out" ] && [[ $err == *'loop: the path "linux/root.img" is not absolute'* ]]
+ok $? "--shell --path=loop: a relative loop= refused, nothing to eval, exit 2 (got: $err)"
+run --cmdline 'lo_op=/a/../x' --shell --path=lo-op L=lo-op
+[ "$rc" = 2 ] && [[ $err == *'".." component'* ]]
+ok $? "--path=NAME: '-' and '_' equal in its name too"
+run --cmdline 'loop=/x' --shell --path=lop L=loop
+[ "$rc" = 2 ] && [ -z "$out" ] && [[ $err == *"lop: --path= names a parameter not read here"* ]]
+ok $? "--path=NAME naming nothing read (a typo): refused, not a check silently off (got: $err)"
+run --cmdline 'loop=/x' --shell --path= L=loop
+[ "$rc" = 2 ] && [ -z "$out" ]
+ok $? "--path= with an empty name: refused"
+run --cmdline 'root=/dev/sda1' --shell --path=loop L=loop
+[ "$rc" = 0 ] && [ "$out" = "unset L" ]
+ok $? "--shell --path=loop, loop= absent: unset, exit 0"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

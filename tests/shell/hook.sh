@@ -115,6 +115,8 @@ for lib in $libs; do cmp -s "$lib" "$tree$lib" || { ok=1; echo "# missing: $lib"
 	cmp -s "$tree/drivers" "$top/scripts/loopboot/drivers" &&
 	cmp -s "$tree/shutdown" "$top/scripts/loopboot/shutdown"
 tap $? "dep: the shutdown environment staged: busybox (the image's, hard-linked) with its applet names, $(echo "$libs" | wc -w) libraries, the program, the contract"
+[ "$(readlink "$t/dep-ntfs3/dest/host")" = /run/loopboot/host ]
+tap $? "dep: /host in the image leads to /run/loopboot/host (no ln at boot)"
 
 run dep-plain k-plain dep "$t/state-ntfs3"
 only dep-plain loop overlay ntfs3 ntfs nls_utf8 ext4 fuse && { ! [ -x /usr/bin/ntfs-3g ] || copied dep-plain ntfs-3g; }

@@ -100,7 +100,7 @@ premount() {
 		eval "$PRELUDE"
 		. "$1"
 		loopboot_read_options; rc=$?
-		[ $rc = 0 ] || { echo "read_options=$rc"; exit $rc; }
+		[ $rc = 0 ] || { printf "%s\n" "read_options=$rc${LOOPBOOT_ERROR:+ $LOOPBOOT_ERROR}"; exit $rc; }
 		mkdir -p "$LOOPBOOT_HOST/linux"
 		: > "$LOOPBOOT_HOST/linux/root.img"
 		loopboot_premount /dev/sda2 "$2" || { printf "%s\n" "$LOOPBOOT_ERROR"; exit 1; }
@@ -312,8 +312,14 @@ tap $? "a missing file is named with the host device (got: $out)"
 
 reset
 out=$(premount 'root=/dev/sda2 loop=linux/root.img' ext4)
-[ $? = 1 ] && printf '%s' "$out" | grep -q '^loopboot: loop=: ' && ! grep -q '^loopattach' "$work/calls"
-tap $? "a relative loop= path is refused before any attach (got: $out)"
+[ $? = 2 ] && [ "$out" = "read_options=2 loopboot: loop=: the path \"linux/root.img\" is not absolute: it must start with '/' (the root of the partition named by root=)" ] &&
+	[ ! -e "$work/calls" ]
+tap $? "a relative loop= path is refused as the options are read, before the host is mounted (got: $out)"
+reset
+out=$(premount 'root=/dev/sda2 loop="/a\b"' ext4)
+[ $? = 2 ] && case $out in "read_options=2 loopboot: loop=: the path \"/a\\b\" holds '\\'"*) true ;; *) false ;; esac &&
+	[ ! -e "$work/calls" ]
+tap $? "a loop= path with a backslash is refused with cmdline-get's advice (got: $out)"
 
 reset
 stub loopattach "$attach_stub_head"'
