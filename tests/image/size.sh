@@ -183,11 +183,11 @@ for kver in $kernels; do
 	tap $? "$kver: MODULES=dep, ntfs3 host, ext4 image: loopboot adds $(kib $((dl - d))) KiB (at most $limit_kib)"
 
 	# What dep-lb holds: the boot logic and its tools, the host's and the
-	# image's drivers, busybox for the shutdown environment.
+	# image's drivers, busybox and the shutdown environment the hook staged.
 	missing=
 	for re in '^sbin/(loopattach|ntfsprobe|cmdline-get|ioflusher)$' '^scripts/loopboot-functions$' \
 		'^share/loopboot/(contract|drivers|core|shutdown|shutdown-setup)$' \
-		'^share/loopboot/shutdown\.libs$' '^bin/busybox$' '/loop\.ko' '/overlay\.ko' \
+		'^lib/loopboot/shutdown-root/(shutdown|bin/busybox)$' '^bin/busybox$' '/loop\.ko' '/overlay\.ko' \
 		'^sbin/e2fsck$' '^sbin/fsck\.ext4$' '^sbin/fsck$' '/ext4\.ko'; do
 		holds dep-lb "$re" || missing="$missing $re"
 	done
