@@ -29,12 +29,12 @@ HOST-JIT invalidated 283456 code-mb 500
 101.600 LBBENCH disk-io after vda writes 4100 flushes 2010 sectors 13000
 101.600 LBBENCH disk-io after loop0 writes 3050 flushes 2010 sectors 8500
 101.700 LBBENCH apt-ms 24640
-101.800 LBBENCH kmsg [    8.000000] lbbench: premount start
-101.800 LBBENCH kmsg [    8.050000] loopboot: trace options
-101.800 LBBENCH kmsg [    8.100000] loopboot: trace host-device
-101.800 LBBENCH kmsg [    8.400000] loopboot: trace fsck
-101.800 LBBENCH kmsg [    8.700000] loopboot: trace ready
-101.800 LBBENCH kmsg [    8.750000] lbbench: premount end
+101.800 LBBENCH kmsg [    8.000000] lbbench: premount start pid=200
+101.800 LBBENCH kmsg [    8.050000] loopboot: trace options pid=200
+101.800 LBBENCH kmsg [    8.100000] loopboot: trace host-device pid=201
+101.800 LBBENCH kmsg [    8.400000] loopboot: trace fsck /dev/loop0 pid=205
+101.800 LBBENCH kmsg [    8.700000] loopboot: trace ready pid=209
+101.800 LBBENCH kmsg [    8.750000] lbbench: premount end pid=209
 102.000 LBBENCH poweroff
 104.500 LBBENCH poweroff
 HOST-EXIT 105.250
@@ -52,6 +52,13 @@ tap $? "power-off from the first poweroff line to QEMU's exit (got $(figure powe
 [ "$(figure step-host-device)" = 300 ] && [ "$(figure step-fsck)" = 300 ] && [ "$(figure step-exit)" = 50 ] &&
 	[ "$(figure loopboot-own)" = 450 ]
 tap $? "loopboot's steps from mark to mark, and its own time without the wait for the host device (got $(figure loopboot-own))"
+[ "$(figure progs-options)" = 1 ] && [ "$(figure progs-host-device)" = 4 ] && [ "$(figure progs-fsck)" = 4 ] &&
+	[ "$(figure progs-script)" = 0 ] && [ "$(figure loopboot-programs)" = 5 ]
+tap $? "the programs each step started, from the process IDs in its marks, and loopboot's own without the wait (got $(figure loopboot-programs))"
+sed 's/ pid=[0-9]*$//' "$t/boot.log" >"$t/nopid.log"
+figures "$t/nopid.log" >"$t/out"
+[ "$(figure loopboot-own)" = 450 ] && ! grep -q -e '^progs-' -e '^loopboot-programs' "$t/out"
+tap $? "marks without process IDs (an older loopboot): the times, and no program counts (got: $(grep prog "$t/out" | tr '\n' ' '))"
 
 # Cut short: fio failed (no IOPS, no KiB), the guest never said its boot
 # time or powered off, an older guest without the sector counts.

@@ -60,6 +60,7 @@ reset() {
 	: >"$work/mounts"
 	printf 'nodev\tproc\n\text4\n\tfuseblk\n' >"$work/filesystems"
 	echo 6.1.0-41-amd64 >"$work/uname"
+	printf "0.00 0.01 0.05 1/80 4711\n" >"$work/loadavg"
 }
 
 # kernel FLAVOUR: after reset, the running kernel and the NTFS modules its
@@ -95,7 +96,8 @@ premount() {
 	PATH=$bin:$PATH LOOPBOOT_CMDLINE=$work/cmdline LOOPBOOT_RUN=$work/run \
 		LOOPBOOT_PARAM_CONF=$work/param.conf LOOPBOOT_PROC_MOUNTS=$work/mounts \
 		LOOPBOOT_PROC_FILESYSTEMS=$work/filesystems LOOPBOOT_HOST_LINK=$work/hostlink \
-		LOOPBOOT_KMSG=$work/dmesg LOOPBOOT_SYS_BLOCK=$work/sysblock PRELUDE=${PRELUDE-} sh -c '
+		LOOPBOOT_KMSG=$work/dmesg LOOPBOOT_SYS_BLOCK=$work/sysblock \
+		LOOPBOOT_PROC_LOADAVG=$work/loadavg PRELUDE=${PRELUDE-} sh -c '
 		get_fstype() { echo ext4; }
 		eval "$PRELUDE"
 		. "$1"
@@ -130,6 +132,10 @@ tap $? "the file is attached by its path inside the host (loopattach --root), di
 steps=$(sed -n 's/^<7>loopboot: trace \([^ ]*\).*/\1/p' "$work/dmesg" | grep -v -e '^loop-module$' -e '^image-module$' | tr '\n' ' ')
 [ "$steps" = "premount ntfsprobe driver host-mount attach loopattach image-type fsck trial-mount handoff ready " ]
 tap $? "each step leaves a debug-level mark in the kernel log, in order (got: $steps)"
+# Each mark ends in the last process ID given out (/proc/loadavg's last
+# field), from which make bench counts the programs a step started.
+[ "$(grep -c 'loopboot: trace ' "$work/dmesg")" = "$(grep -c 'loopboot: trace .* pid=4711$' "$work/dmesg")" ]
+tap $? "each mark ends in pid= and the last field of /proc/loadavg"
 (
 	# shellcheck disable=SC1091
 	. "$work/param.conf"
