@@ -706,12 +706,13 @@ printf '#!/bin/sh\nexit 0\n' >"$work/sdbin/mount"
 printf '#!/bin/sh\necho "umount $*" >>"%s"\nexit 1\n' "$work/calls" >"$work/sdbin/umount"
 chmod +x "$work/sdbin/mount" "$work/sdbin/umount"
 prepare_shutdown() { # [TREE]: runs loopboot_prepare_shutdown, under strace when there
-	rm -rf "$work/sd" "$work/sleep" "$work/trace"
+	rm -rf "$work/sd" "$work/sleep" "$work/trace" "$work/units"
 	echo state >"$work/state"
 	set -- env PATH="$work/sdbin:$PATH" LOOPBOOT_SHUTDOWN_ROOT="$work/sd" \
 		LOOPBOOT_SHUTDOWN_TREE="${1:-$tree}" LOOPBOOT_STATE="$work/state" \
 		LOOPBOOT_SLEEP_CONF="$work/sleep/loopboot.conf" LOOPBOOT_SYSTEMD_UNITS="$work/units" \
-		LOOPBOOT_HOST_DEV=/dev/sda2 LOOPBOOT_HOST_DRIVER=ntfs3 LOOPBOOT_HOST_RO= \
+		LOOPBOOT_HOST_DEV=/dev/sda2 LOOPBOOT_HOST_DRIVER="${DRIVER:-ntfs3}" LOOPBOOT_HOST_RO= \
+		LOOPBOOT_HOST_MNT=/run/loopboot/host \
 		busybox sh -c '. "$1"; loopboot_prepare_shutdown' \
 		sh "$top/scripts/loopboot-functions"
 	if command -v strace >/dev/null; then
@@ -749,6 +750,58 @@ if [ -s "$work/trace" ]; then
 	tap $? "shutdown environment: $started programs started (at most 5, whatever the libraries)"
 else
 	skip "shutdown environment: programs started" "strace missing"
+fi
+# ntfs-3g: the unit that keeps the FUSE host open until the loop root is
+# closed, pulled in by a drop-in of local-fs-pre.target; written by the
+# shell (before: tr, cat and ln besides the mkdir).
+reset
+DRIVER=ntfs-3g prepare_shutdown >/dev/null
+[ "$(cat "$work/units/loopboot-host.service")" = "# Written at boot by loopboot (see loopboot(7), SHUTDOWN).
+[Unit]
+Description=Keep the ntfs-3g host /dev/sda2 open until the loop root is closed
+DefaultDependencies=no
+Conflicts=umount.target
+Before=umount.target local-fs-pre.target host.mount run-loopboot-host.mount
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=-/bin/umount -l /host
+ExecStop=-/bin/umount -l /run/loopboot/host" ] &&
+	[ "$(sed -n '2,$p' "$work/units/local-fs-pre.target.d/loopboot.conf")" = "[Unit]
+Wants=loopboot-host.service" ] && [ -x "$work/sd/shutdown" ]
+tap $? "ntfs-3g: loopboot-host.service (its mount unit named by the shell) and local-fs-pre.target's Wants= drop-in"
+if [ -s "$work/trace" ]; then
+	started=$(($(grep 'execve(' "$work/trace" | grep -c ' = 0$') - 1))
+	[ "$started" -le 6 ]
+	tap $? "ntfs-3g: $started programs started (at most 6: one mkdir more than ntfs3; 9 before)"
+else
+	skip "ntfs-3g: programs started" "strace missing"
+fi
+# sysvinit's sendsigs spares the ntfs-3g daemon; a root without sendsigs
+# (systemd's) gets nothing, and no program is started for it.
+spare() { # ROOT DRIVER
+	rm -rf "$work/omit" "$work/trace"
+	strace -f -qq -e trace=execve -e signal=none -o "$work/trace" \
+		env PATH="$bin:$PATH" rootmnt="$1" LOOPBOOT_HOST_DRIVER="$2" LOOPBOOT_SENDSIGS_OMIT="$work/omit" \
+		busybox sh -c '. "$1"; loopboot_spare_daemon' sh "$top/scripts/loopboot-functions"
+}
+if command -v strace >/dev/null; then
+	reset
+	stub pidof 'echo 321'
+	mkdir -p "$work/sysv/etc/init.d" "$work/sysd/etc"
+	: >"$work/sysv/etc/init.d/sendsigs"
+	spare "$work/sysv" ntfs-3g && [ "$(cat "$work/omit/loopboot-host-daemon")" = 321 ] &&
+		grep -q '^pidof @ntfs-3g ntfs-3g' "$work/calls"
+	tap $? "sysvinit root, ntfs-3g: its daemon listed in sendsigs.omit.d"
+	spare "$work/sysd" ntfs-3g && [ ! -e "$work/omit" ] &&
+		[ "$(grep 'execve(' "$work/trace" | grep -c ' = 0$')" = 2 ]
+	tap $? "root without sendsigs: nothing listed, no program started"
+	spare "$work/sysv" ntfs3 && [ ! -e "$work/omit" ]
+	tap $? "sysvinit root, ntfs3 (no daemon): nothing listed"
+else
+	skip "sendsigs.omit.d" "strace missing"
 fi
 # A copy that fails half-way (a cp that copies, then fails): nothing that
 # systemd would switch into is left, and the boot is told.
