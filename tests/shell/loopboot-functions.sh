@@ -758,17 +758,21 @@ AllowHibernation=no
 AllowHybridSleep=no
 AllowSuspendThenHibernate=no" ]
 tap $? "shutdown environment: hibernation refused by the sleep.conf drop-in"
-if [ -s "$work/trace" ]; then
-	# Those that ran (not PATH's misses), env's own not counted: busybox
-	# sh itself, a mkdir for sleep.conf's folder and one for the
-	# environment's, mount, cp (before the tree was staged by the hook:
-	# 15 plus one per library; at first 33).
-	started=$(($(grep 'execve(' "$work/trace" | grep -c ' = 0$') - 1))
-	[ "$started" -le 5 ]
-	tap $? "shutdown environment: $started programs started (at most 5, whatever the libraries)"
-else
-	skip "shutdown environment: programs started" "strace missing"
-fi
+# started_at_most N WHAT: prepare_shutdown's trace shows at most N
+# programs that ran (not PATH's misses), env's own not counted.
+started_at_most() {
+	local started
+	if [ -s "$work/trace" ]; then
+		started=$(($(grep 'execve(' "$work/trace" | grep -c ' = 0$') - 1))
+		[ "$started" -le "$1" ]
+		tap $? "$2: $started programs started (at most $1${3:+; $3})"
+	else
+		skip "$2: programs started" "strace missing"
+	fi
+}
+# busybox sh itself, a mkdir for sleep.conf's folder and one for the
+# environment's, mount, cp.
+started_at_most 5 "shutdown environment" "whatever the libraries; before the tree was staged by the hook 15 plus one per library, at first 33"
 # ntfs-3g: the unit that keeps the FUSE host open until the loop root is
 # closed, pulled in by a drop-in of local-fs-pre.target; written by the
 # shell (before: tr, cat and ln besides the mkdir).
@@ -790,13 +794,7 @@ ExecStop=-/bin/umount -l /run/loopboot/host" ] &&
 	[ "$(sed -n '2,$p' "$work/units/local-fs-pre.target.d/loopboot.conf")" = "[Unit]
 Wants=loopboot-host.service" ] && [ -x "$work/sd/shutdown" ]
 tap $? "ntfs-3g: loopboot-host.service (its mount unit named by the shell) and local-fs-pre.target's Wants= drop-in"
-if [ -s "$work/trace" ]; then
-	started=$(($(grep 'execve(' "$work/trace" | grep -c ' = 0$') - 1))
-	[ "$started" -le 6 ]
-	tap $? "ntfs-3g: $started programs started (at most 6: one mkdir more than ntfs3; 9 before)"
-else
-	skip "ntfs-3g: programs started" "strace missing"
-fi
+started_at_most 6 ntfs-3g "one mkdir more than ntfs3; 9 before"
 # sysvinit's sendsigs spares the ntfs-3g daemon; a root without sendsigs
 # (systemd's) gets nothing, and no program is started for it.
 spare() { # ROOT DRIVER
