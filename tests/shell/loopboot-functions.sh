@@ -656,6 +656,19 @@ preload 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g loopfstype=ext3'
 [ "$(preloaded)" = "fuse loop ext4" ] && grep -qx '<7>loopboot: preload: fuse loop ext4' "$work/dmesg" &&
 	[ "$(tail -n 1 "$work/dmesg")" = '<7>loopboot: preload done' ]
 tap $? "preload: rootfstype=ntfs-3g and loopfstype=ext3 load fuse, loop and ext4, in that order, in one modprobe, with two marks (got: $(tr '\n' '|' <"$work/calls"))"
+# Two processes in the background, while udev works on the one vCPU:
+# cmdline-get (exec'd by its substitution's shell) and the one modprobe.
+if command -v strace >/dev/null; then
+	reset
+	strace -qq -f -e trace=clone,clone3,fork,vfork -e signal=none -o "$work/forks" \
+		bash -c "$(declare -f preload); work=$work bin=$bin top=$top preload 'root=/dev/sda2 loop=/l.img'"
+	forks=$(grep -c . "$work/forks")
+	# bash's own fork for sh, then the preload's
+	[ "$(preloaded)" = loop ] && [ "$forks" = 3 ]
+	tap $? "preload: two processes, cmdline-get and modprobe (got $((forks - 1)))"
+else
+	skip "preload: processes" "strace missing"
+fi
 reset
 printf 'LOOPBOOT_PRELOAD_HOST="ntfs3"\nLOOPBOOT_PRELOAD_IMAGE="btrfs"\n' >"$work/preload"
 preload 'root=/dev/sda2 loop=/linux/root.img rw'
