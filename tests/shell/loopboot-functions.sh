@@ -43,6 +43,9 @@ stub modprobe 'for m; do case $m in -*) continue ;; esac
 cat '"$work"'/avail/$m >>'"$work"'/filesystems; mkdir -p '"$work"'/sys/$m; done'
 stub uname 'cat '"$work"'/uname'
 export LOOPBOOT_SYS_MODULE=$work/sys
+# The release as the shell reads it (/proc/sys/kernel/osrelease); the
+# uname stub above only for the fallback.
+export LOOPBOOT_OSRELEASE=$work/uname
 stub ntfsprobe 'exit $(cat '"$work"'/ntfsprobe-rc 2>/dev/null || echo 0)'
 # loopattach: exit 3 for a file missing inside --root, else as $work/stub.* say.
 attach_stub_head='root=; prev=; for a; do [ "$prev" = --root ] && root=$a; prev=$a; done; eval "f=\${$#}"
@@ -211,6 +214,26 @@ kernel 6.12
 premount 'root=/dev/sda2 loop=/linux/root.img rw' >/dev/null
 ! grep -Eq -- '-t ntfs( |$)' "$work/calls" && ! grep -q '^modprobe -q ntfs$' "$work/calls"
 tap $? "kernel 6.12: ntfs3's read-only alias is neither mounted nor loaded by name"
+
+# Kernel 7.3 with module ntfs loaded by init-top's preload: no modprobe
+# for it, and the kernel's release read by the shell (no uname).
+reset
+kernel 7.3
+cat "$work/avail/ntfs" >>"$work/filesystems"
+mkdir -p "$work/sys/ntfs"
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw rootfstype=ntfs')
+[ $? = 0 ] && [ "$(host_driver)" = ntfs ] && ! grep -q -e '^modprobe -q ntfs$' -e '^uname' "$work/calls"
+tap $? "kernel 7.3, ntfs loaded already: mounted by ntfs, no modprobe, no uname (got: $out; $(grep -e modprobe -e uname "$work/calls" | tr '\n' ' '))"
+reset
+kernel 7.3
+mkdir -p "$work/sys/ntfs"
+echo coming >"$work/sys/ntfs/initstate"
+(sleep 0.3 && echo live >"$work/sys/ntfs/initstate") &
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw rootfstype=ntfs')
+rc=$?
+wait
+[ $rc = 0 ] && [ "$(host_driver)" = ntfs ] && grep -q '^modprobe -q ntfs$' "$work/calls"
+tap $? "kernel 7.3, ntfs still loading (the preload's): modprobe after its init (got: $out)"
 
 # rootfstype=ntfs where "ntfs" is not the read-write driver: refused, no fallback.
 for t in "6.12|ntfs3's legacy alias on 6.9 to 7.0" "6.6-old|the old driver before 6.9" \
