@@ -88,6 +88,13 @@ kernel() {
 		printf '\tntfs3\n\tntfs\n' >"$work/avail/ntfs3" ;;
 	esac
 }
+# module_coming NAME: the preload is loading module NAME: its init runs
+# (initstate "coming") for 0.3 s, in the background (wait for it).
+module_coming() {
+	mkdir -p "$work/sys/$1"
+	echo coming >"$work/sys/$1/initstate"
+	(sleep 0.3 && echo live >"$work/sys/$1/initstate") &
+}
 host_driver() { # the driver the state file records
 	sed -n "s/^LOOPBOOT_HOST_DRIVER='\(.*\)'\$/\1/p" "$work/run/state" 2>/dev/null
 }
@@ -226,9 +233,7 @@ out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw rootfstype=ntfs')
 tap $? "kernel 7.3, ntfs loaded already: mounted by ntfs, no modprobe, no uname (got: $out; $(grep -e modprobe -e uname "$work/calls" | tr '\n' ' '))"
 reset
 kernel 7.3
-mkdir -p "$work/sys/ntfs"
-echo coming >"$work/sys/ntfs/initstate"
-(sleep 0.3 && echo live >"$work/sys/ntfs/initstate") &
+module_coming ntfs
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw rootfstype=ntfs')
 rc=$?
 wait
@@ -721,9 +726,7 @@ wait
 modprobe -q ext4" ]
 tap $? "loopboot_modprobe waits while the module's init runs (got: $(tr '\n' '|' <"$work/calls"))"
 reset
-mkdir -p "$work/sys/loop"
-echo coming >"$work/sys/loop/initstate"
-(sleep 0.3 && echo live >"$work/sys/loop/initstate") &
+module_coming loop
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw')
 rc=$?
 wait
