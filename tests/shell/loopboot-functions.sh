@@ -231,6 +231,30 @@ mkdir -p "$work/sys/ntfs"
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rw rootfstype=ntfs')
 [ $? = 0 ] && [ "$(host_driver)" = ntfs ] && ! grep -q -e '^modprobe -q ntfs$' -e '^uname' "$work/calls"
 tap $? "kernel 7.3, ntfs loaded already: mounted by ntfs, no modprobe, no uname (got: $out; $(grep -e modprobe -e uname "$work/calls" | tr '\n' ' '))"
+# Kernel 7.3 without rootfstype=: where the hook found the read-write ntfs
+# and no ntfs3 (its preload file says "ntfs"), no modprobe ntfs3 that must
+# fail; without that file the ntfs3 try stays; a file saying "ntfs" on a
+# kernel whose ntfs is not the read-write driver changes nothing.
+printf 'LOOPBOOT_PRELOAD_HOST="ntfs"\nLOOPBOOT_PRELOAD_IMAGE="ext4"\n' >"$work/preload-ntfs"
+for t in "7.3|preload-ntfs|ntfs|no" "7.3|none|ntfs|yes" "6.12|preload-ntfs|ntfs3|yes" \
+	"7.3-nomod|preload-ntfs|ntfs-3g|yes"; do
+	IFS='|' read -r flavour file want asked <<EOF
+$t
+EOF
+	reset
+	kernel "$flavour"
+	if [ "$flavour" = 7.3 ]; then # loaded by init-top's preload
+		cat "$work/avail/ntfs" >>"$work/filesystems"
+		mkdir -p "$work/sys/ntfs"
+	fi
+	out=$(PRELUDE="LOOPBOOT_PRELOAD_FILE=$work/$file" premount 'root=/dev/sda2 loop=/linux/root.img rw')
+	rc=$?
+	got=no
+	grep -q '^modprobe -q ntfs3$' "$work/calls" && got=yes
+	[ $rc = 0 ] && [ "$(host_driver)" = "$want" ] && [ $got = "$asked" ]
+	tap $? "kernel $flavour, no rootfstype=, preload file $file: $want, modprobe ntfs3 asked: $asked (got: $got, $(host_driver), $out)"
+done
+
 reset
 kernel 7.3
 module_coming ntfs
