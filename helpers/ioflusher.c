@@ -26,16 +26,19 @@
 #define EXIT_NOT_FOUND 127
 
 static const char usage[] =
-"Usage: ioflusher COMMAND [ARG...]\n"
+"Usage: ioflusher [-a NAME] [--] COMMAND [ARG...]\n"
 "\n"
-"Runs COMMAND (looked up in PATH; its argv[0] as given) as an I/O flusher\n"
-"(prctl PR_SET_IO_FLUSHER, Linux 5.6 and later, needs CAP_SYS_RESOURCE):\n"
-"it and its children are throttled only on their own device's dirty\n"
-"pages and do no I/O to reclaim memory.  For a process that writes on\n"
-"behalf of the kernel's writeback, such as a FUSE daemon holding a loop\n"
-"device's file.  When the kernel refuses, a warning says so and COMMAND\n"
-"runs anyway.\n"
+"Runs COMMAND (looked up in PATH; its argv[0] as given, or NAME) as an\n"
+"I/O flusher (prctl PR_SET_IO_FLUSHER, Linux 5.6 and later, needs\n"
+"CAP_SYS_RESOURCE): it and its children are throttled only on their own\n"
+"device's dirty pages and do no I/O to reclaim memory.  For a process that\n"
+"writes on behalf of the kernel's writeback, such as a FUSE daemon holding\n"
+"a loop device's file.  When the kernel refuses, a warning says so and\n"
+"COMMAND runs anyway.\n"
 "\n"
+"  -a NAME         run COMMAND under the name NAME (its argv[0]), as\n"
+"                  exec -a does: loopboot names ntfs-3g @ntfs-3g, which\n"
+"                  systemd spares at shutdown\n"
 "  -h, --help      this text\n"
 "  -V, --version   the version\n"
 "\n"
@@ -44,31 +47,45 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
 	int arg = 1;
+	const char *command, *name = NULL;
 
 	msg_init(argv[0]);
-	if (arg < argc && strcmp(argv[arg], "--") == 0)
-		arg++;
-	else if (arg < argc && (strcmp(argv[arg], "-h") == 0 ||
-				strcmp(argv[arg], "--help") == 0)) {
-		fputs(usage, stdout);
-		return 0;
-	} else if (arg < argc && (strcmp(argv[arg], "-V") == 0 ||
-				  strcmp(argv[arg], "--version") == 0)) {
-		printf("ioflusher (loopboot) %s\n", LOOPBOOT_VERSION);
-		return 0;
-	} else if (arg < argc && argv[arg][0] == '-') {
-		msg_error(argv[arg], "unknown option (see --help)");
-		return EXIT_USAGE;
+	while (arg < argc && argv[arg][0] == '-') {
+		if (strcmp(argv[arg], "--") == 0) {
+			arg++;
+			break;
+		} else if (strcmp(argv[arg], "-h") == 0 ||
+			   strcmp(argv[arg], "--help") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (strcmp(argv[arg], "-V") == 0 ||
+			   strcmp(argv[arg], "--version") == 0) {
+			printf("ioflusher (loopboot) %s\n", LOOPBOOT_VERSION);
+			return 0;
+		} else if (strcmp(argv[arg], "-a") == 0) {
+			if (arg + 1 >= argc || argv[arg + 1][0] == '\0') {
+				msg_error("-a", "NAME is missing (see --help)");
+				return EXIT_USAGE;
+			}
+			name = argv[arg + 1];
+			arg += 2;
+		} else {
+			msg_error(argv[arg], "unknown option (see --help)");
+			return EXIT_USAGE;
+		}
 	}
 	if (arg >= argc) {
 		msg_error(NULL, "COMMAND is missing (see --help)");
 		return EXIT_USAGE;
 	}
+	command = argv[arg];
+	if (name)
+		argv[arg] = (char *)name;
 	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) != 0)
-		msg_errno(argv[arg], -errno, "warning: runs without the I/O "
+		msg_errno(command, -errno, "warning: runs without the I/O "
 			  "flusher state (kernel before 5.6, or no "
 			  "CAP_SYS_RESOURCE)");
-	execvp(argv[arg], argv + arg);
-	msg_errno(argv[arg], -errno, "cannot run");
+	execvp(command, argv + arg);
+	msg_errno(command, -errno, "cannot run");
 	return errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
 }

@@ -25,6 +25,23 @@ tap $? "COMMAND found in PATH, its arguments as given, its exit status (got $rc:
 out=$(PATH=$t:$PATH "$bin" -- @named x 2>/dev/null)
 [ "$out" = "$t/@named x" ]
 tap $? "-- ends the options"
+# -a NAME: COMMAND's argv[0] (what systemd reads in /proc/PID/cmdline to
+# spare a daemon named "@..."), the program still the one found in PATH.
+out=$("$bin" -a @named-daemon sh -c 'tr "\0" "\n" </proc/$$/cmdline | head -n 1; cat /proc/$$/comm' 2>/dev/null)
+[ "$out" = "@named-daemon
+sh" ]
+tap $? "-a NAME: COMMAND runs with argv[0] NAME, the program found by its own name (got: $out)"
+out=$("$bin" -a @x -- sh -c 'echo "$0"' 2>/dev/null)
+[ "$out" = @x ]
+tap $? "-a NAME before --"
+for a in "-a" "-a|"; do
+	IFS='|' read -r -a args <<<"$a"
+	[ "$a" = "-a|" ] && args=(-a '')
+	"$bin" "${args[@]}" 2>"$t/err"
+	rc=$?
+	[ $rc = 2 ] && grep -q '^ioflusher: -a: NAME is missing' "$t/err"
+	tap $? "-a without a NAME (${#args[@]} arguments): usage error, exit 2 (got $rc: $(cat "$t/err"))"
+done
 "$bin" "$t/nonexistent" 2>"$t/err"
 rc=$?
 [ $rc = 127 ] && grep -q "^ioflusher: $t/nonexistent: cannot run: No such file" "$t/err"

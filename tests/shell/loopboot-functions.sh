@@ -18,6 +18,13 @@ bin=$work/bin
 mkdir -p "$bin"
 ln -s "$cmdline_get" "$bin/cmdline-get"
 
+# The machine's own loopboot tools (an installed package) are not the
+# ones under test: the stubs below stand for them, or their absence does.
+sys_path=
+for d in $(printf '%s' "$PATH" | tr ':' ' '); do
+	[ -e "$d/ioflusher" ] || [ -e "$d/ntfsprobe" ] || [ -e "$d/loopattach" ] || sys_path=$sys_path${sys_path:+:}$d
+done
+PATH=$sys_path
 # Stubs log their arguments to $work/calls and act as $work/stub.* say.
 stub() { # NAME BODY
 	printf '#!/bin/sh\necho "%s $*" >>"%s/calls"\n%s\n' "$1" "$work" "$2" >"$bin/$1"
@@ -116,7 +123,7 @@ premount() {
 		mkdir -p "$LOOPBOOT_HOST/linux"
 		: > "$LOOPBOOT_HOST/linux/root.img"
 		loopboot_premount /dev/sda2 "$2" || { printf "%s\n" "$LOOPBOOT_ERROR"; exit 1; }
-		' sh "$top/scripts/loopboot-functions" "${2:-ntfs}"
+		' sh "$top/scripts/loopboot-functions" "${2-ntfs}"
 }
 
 # --- the options: one process ----------------------------------------------------
@@ -135,6 +142,31 @@ if command -v strace >/dev/null; then
 	tap $? "the options are read by one process (got $forks, status $rc)"
 else
 	skip "the options: processes" "strace missing"
+fi
+
+# --- loopboot_capture: VAR=$(FUNCTION) without the shell's own fork ---------------
+# The same text and status as the substitution (lines inside kept, trailing
+# newlines dropped); the function runs in this shell; only the programs it
+# starts are processes (the substitution: one more, checked).
+mkdir -p "$work/caprun"
+out=$(LOOPBOOT_RUN=$work/caprun busybox sh -c '. "$1"
+	f() { printf "a  b\n\n c\\n\n\n"; ran=1; return 3; }
+	loopboot_capture v f; rc=$?; want=$(f)
+	[ "$v" = "$want" ] && [ $rc = 3 ] && [ "$ran" = 1 ] || { printf "[%s] %s %s" "$v" $rc "${ran-}"; exit 1; }
+	loopboot_capture v true && [ -z "$v" ]' sh "$top/scripts/loopboot-functions" 2>&1)
+tap $? "loopboot_capture: the substitution's text and status, run in this shell (got: $out)"
+if command -v strace >/dev/null; then
+	for how in capture substitution; do
+		strace -qq -f -e trace=clone,clone3,fork,vfork -e signal=none -o "$work/forks-$how" \
+			env LOOPBOOT_RUN="$work/caprun" HOW=$how busybox sh -c '. "$1"
+			f() { busybox true; echo done; }
+			if [ "$HOW" = capture ]; then loopboot_capture v f; else v=$(f); fi
+			[ "$v" = done ]' sh "$top/scripts/loopboot-functions" || echo failed >>"$work/forks-$how"
+	done
+	[ "$(grep -c . "$work/forks-capture")" = 1 ] && [ "$(grep -c . "$work/forks-substitution")" = 2 ]
+	tap $? "loopboot_capture of a function that starts one program: 1 process (the substitution: 2; got $(grep -c . "$work/forks-capture"), $(grep -c . "$work/forks-substitution"))"
+else
+	skip "loopboot_capture: processes" "strace missing"
 fi
 
 # --- no loop=: nothing happens -------------------------------------------------
@@ -188,14 +220,27 @@ premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g' >/dev/null
 grep -q '^ntfs-3g ' "$work/calls" && ! grep -q "^mount .* $work/run/host" "$work/calls"
 tap $? "rootfstype=ntfs-3g pins ntfs-3g even where ntfs3 exists"
 # With ioflusher in the image, the daemon starts through it, by the name
-# that keeps systemd from killing it at shutdown (@ntfs-3g).
-stub ioflusher 'exec "$@"'
+# that keeps systemd from killing it at shutdown (@ntfs-3g, its argv[0]:
+# ioflusher -a), with no symlink made for that name.  Without ioflusher,
+# through a symlink of that name, removed after.
+stub ioflusher '[ "$1" = -a ] && echo "argv0 $2" >>"'"$work"'/calls" && shift 2; exec "$@"'
+stub ln 'exec /bin/ln "$@"'
+stub rm 'exec /bin/rm "$@"'
 reset
 out=$(premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g')
-[ $? = 0 ] && grep -q "^ioflusher @ntfs-3g -o rw,norecover /dev/sda2 $work/run/host" "$work/calls" &&
-	grep -q "^ntfs-3g -o rw,norecover /dev/sda2 $work/run/host" "$work/calls"
-tap $? "ntfs-3g runs as an I/O flusher: ioflusher @ntfs-3g ... (got: $out)"
+[ $? = 0 ] && grep -q "^ioflusher -a @ntfs-3g ntfs-3g -o rw,norecover /dev/sda2 $work/run/host" "$work/calls" &&
+	grep -q '^argv0 @ntfs-3g$' "$work/calls" &&
+	grep -q "^ntfs-3g -o rw,norecover /dev/sda2 $work/run/host" "$work/calls" &&
+	! grep -E '^(ln|rm) ' "$work/calls" | grep -q '@ntfs-3g'
+tap $? "ntfs-3g runs as an I/O flusher named @ntfs-3g: ioflusher -a, no symlink (got: $out; $(grep -e ioflusher -e '^ln' -e '^rm' "$work/calls" | tr '\n' ' '))"
 rm -f "$bin/ioflusher"
+reset
+out=$(premount 'root=/dev/sda2 loop=/linux/root.img rootfstype=ntfs-3g')
+[ $? = 0 ] && grep -q "^ln -sf $bin/ntfs-3g $work/run/@ntfs-3g\$" "$work/calls" &&
+	grep -q "^rm -f $work/run/@ntfs-3g\$" "$work/calls" && [ ! -e "$work/run/@ntfs-3g" ] &&
+	grep -q "^ntfs-3g -o rw,norecover /dev/sda2 $work/run/host" "$work/calls"
+tap $? "without ioflusher: ntfs-3g started through a symlink named @ntfs-3g, removed after (got: $out; $(grep -e '^ln' -e '^rm' "$work/calls" | tr '\n' ' '))"
+rm -f "$bin/ln" "$bin/rm"
 
 # --- the NTFS driver on each kernel, and rootfstype= pinning it ----------------------
 # flavour, kernel line's extra options, the driver expected
@@ -221,6 +266,32 @@ kernel 6.12
 premount 'root=/dev/sda2 loop=/linux/root.img rw' >/dev/null
 ! grep -Eq -- '-t ntfs( |$)' "$work/calls" && ! grep -q '^modprobe -q ntfs$' "$work/calls"
 tap $? "kernel 6.12: ntfs3's read-only alias is neither mounted nor loaded by name"
+
+# The host's type, when local-premount does not give it: rootfstype=, else
+# initramfs-tools' get_fstype, asked once the folders are there (its output
+# read without a substitution's fork: loopboot_capture).
+fstype_stub='get_fstype() { echo "get_fstype $1" >>"$LOOPBOOT_RUN.fstype"; case $1 in /dev/sda2) cat "$LOOPBOOT_RUN.host-type" ;; *) echo ext4 ;; esac; }'
+for t in "ntfs||ntfs3|/dev/sda2 /dev/loop7" "ntfs|rootfstype=ntfs3|ntfs3|/dev/loop7" \
+	"unknown||fail|/dev/sda2" "|loopfstype=ext4|fail|/dev/sda2"; do
+	IFS='|' read -r detected extra want asked <<EOF
+$t
+EOF
+	reset
+	kernel 6.12
+	rm -f "$work/run.fstype"
+	printf '%s\n' "$detected" >"$work/run.host-type"
+	out=$(PRELUDE=$fstype_stub premount "root=/dev/sda2 loop=/linux/root.img rw $extra" '')
+	rc=$?
+	got=$(sed 's/^get_fstype //' "$work/run.fstype" 2>/dev/null | tr '\n' ' ')
+	if [ "$want" = fail ]; then
+		[ $rc = 1 ] && printf '%s' "$out" | grep -q 'file system type unknown; check root= names the partition' &&
+			! grep -Eq '^(mount|ntfs-3g|ntfsprobe) ' "$work/calls"
+	else
+		[ $rc = 0 ] && [ "$(host_driver)" = "$want" ] &&
+			grep -q "^mount -t ntfs3 -o rw /dev/sda2 $work/run/host\$" "$work/calls"
+	fi && [ "$got" = "$asked " ]
+	tap $? "host type '$detected'${extra:+, $extra}: $want; get_fstype asked for: $asked (got: $got; $out)"
+done
 
 # Kernel 7.3 with module ntfs loaded by init-top's preload: no modprobe
 # for it, and the kernel's release read by the shell (no uname).
