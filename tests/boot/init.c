@@ -100,20 +100,31 @@ static void loop_queues(void)
 	}
 }
 
-/* "LBTEST io-flusher COMM yes|no" for each process named @ntfs-3g (the
- * name loopboot gives the daemon): its kernel flags (/proc/PID/stat, field
+/* "LBTEST io-flusher @ntfs-3g yes|no" for each process whose argv[0] is
+ * @ntfs-3g (the name loopboot gives the daemon, which systemd reads in
+ * /proc/PID/cmdline to spare it): its kernel flags (/proc/PID/stat, field
  * 9) hold PF_MEMALLOC_NOIO (0x80000) and PF_LOCAL_THROTTLE (0x100000),
  * which PR_SET_IO_FLUSHER sets. */
 static void io_flushers(void)
 {
-	char path[64], line[1024];
+	char path[64], line[1024], argv0[64];
 	int found = 0;
 
 	for (int pid = 2; pid < 32768; pid++) {
 		FILE *f;
 		char *comm_end;
 		unsigned long flags = 0;
+		size_t n;
 
+		snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(argv0, 1, sizeof argv0 - 1, f);
+		fclose(f);
+		argv0[n] = '\0';
+		if (strcmp(argv0, "@ntfs-3g") != 0)
+			continue;
 		snprintf(path, sizeof path, "/proc/%d/stat", pid);
 		f = fopen(path, "r");
 		if (!f)
@@ -124,7 +135,7 @@ static void io_flushers(void)
 		}
 		fclose(f);
 		comm_end = strrchr(line, ')');
-		if (!strstr(line, "(@ntfs-3g)") || !comm_end ||
+		if (!comm_end ||
 		    sscanf(comm_end + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
 			continue;
 		found = 1;
