@@ -145,7 +145,7 @@ SHELL_SCRIPTS = hooks/loopboot scripts/loopboot-functions conf/loopboot \
 	scripts/init-top/loopboot scripts/local-premount/loopboot \
 	scripts/local-bottom/loopboot scripts/panic/loopboot $(wildcard tests/*/*.sh) tests/run \
 	tests/install-deps tests/install-deb tests/boot/run tests/boot/demo tests/bench/run \
-	tests/release/tree tests/release/prepare tests/parallel \
+	tests/release/tree tests/release/prepare tests/parallel tests/trees \
 	tests/fuzz/smoke helpers/loopboot-mkmedia helpers/loopboot-mkmedia-refresh helpers/loopboot-kernel-menu \
 	helpers/loopboot-create helpers/loopboot-grow conf/loopboot-mkmedia
 lint:
@@ -166,9 +166,12 @@ check-unit: unit-tests $(FUZZ_BINS)
 # boot and system tiers use.  The debootstrapped trees are cached outside
 # build/ for that reason.  Tests that boot one QEMU guest at a time run two
 # side by side (tests/parallel); tests/boot/run and tests/system/run do so
-# themselves.
+# themselves.  The debootstrapped trees are made first, in the background
+# (tests/trees), while the fast tiers run; the tiers wait for a tree still
+# being made.
 export LB_SYSTEM_CACHE ?= /var/cache/loopboot-tests
 check: deps
+	tests/trees start
 	tests/install-deb
 	$(MAKE) unit-tests $(FUZZ_BINS)
 	tests/run "$(MAKE) -s lint && echo 'ok - shellcheck'" \
@@ -185,7 +188,7 @@ check: deps
 			'LB_ESP_SUITE=bookworm LB_WORK=$(CURDIR)/build/boot-esp-bookworm tests/boot/esp.sh' \
 			tests/boot/cmdline-kernel.sh \
 			tests/create/interrupt.sh" \
-		tests/system/run
+		tests/system/run "tests/trees wait"
 
 fuzz: $(FUZZ_BINS)
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/smoke $(FUZZ_BINS)

@@ -57,19 +57,12 @@ LB_WORK=${LB_WORK:-$LB_TOP/build/boot-esp}
 . "$LB_TOP/tests/lib/qemu.sh"
 # shellcheck source=../lib/mkmedia.sh
 . "$LB_TOP/tests/lib/mkmedia.sh"
+# shellcheck source=../lib/trees.sh
+. "$LB_TOP/tests/lib/trees.sh"
 
 # Debian 13 (the default) or 12 (LB_ESP_SUITE=bookworm: GRUB 2.06, which
 # names its directory $cmdpath, where 2.12 has $fw_path).
 SUITE=${LB_ESP_SUITE:-trixie}
-MIRROR=${LB_MIRROR:-http://deb.debian.org/debian}
-CACHE=${LB_SYSTEM_CACHE:-/var/cache/loopboot-tests}
-# What a user of --esp has installed, and what the boot needs; busybox and
-# initramfs-tools are the package's own dependencies, installed here first
-# so that the package goes in at each run with dpkg alone.
-PACKAGES="initramfs-tools busybox udev kmod e2fsprogs zstd efibootmgr
-	shim-signed grub-efi-amd64-signed linux-image-amd64 grub-pc-bin xorriso mtools"
-# Debian 12's 6.1 has no ntfs3: the host through ntfs-3g.
-[ "$SUITE" != bookworm ] || PACKAGES="$PACKAGES ntfs-3g"
 FILE=/linux/root.img
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
@@ -84,40 +77,6 @@ done
 rm -rf "$LB_WORK"
 mkdir -p "$LB_WORK"
 start=$SECONDS
-
-# --- the Debian tree (cached) ---------------------------------------------------------
-# Its initramfs images are made at each run, once the package is in.
-esp_tarball() {
-	local key dir tree rc
-	key=$(echo "$SUITE $MIRROR $PACKAGES v1" | tr -s ' \t\n' ' ' | sha256sum | cut -c1-16)
-	dir=$CACHE/esp-$SUITE-$key
-	if [ ! -s "$dir/tree.tar" ]; then
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		tree=$dir/tree
-		echo "# debootstrap $SUITE into $tree (once; cached in $dir)" >&2
-		debootstrap --variant=minbase "$SUITE" "$tree" "$MIRROR" >"$dir/debootstrap.log" 2>&1 ||
-			lb_die "debootstrap failed (see $dir/debootstrap.log)"
-		echo "deb $MIRROR $SUITE main" >"$tree/etc/apt/sources.list"
-		# shellcheck disable=SC2086 # a list
-		{
-			lb_chroot "$tree" apt-get update -q &&
-				DEBIAN_FRONTEND=noninteractive lb_chroot "$tree" apt-get install -y -q \
-					--no-install-recommends initramfs-tools &&
-				sed -i 's/^update_initramfs=.*/update_initramfs=no/' \
-					"$tree/etc/initramfs-tools/update-initramfs.conf" &&
-				DEBIAN_FRONTEND=noninteractive lb_chroot "$tree" apt-get install -y -q \
-					--no-install-recommends $PACKAGES
-		} >"$dir/packages.log" 2>&1
-		rc=$?
-		[ "$rc" = 0 ] || lb_die "installing the packages failed (see $dir/packages.log)"
-		rm -f "$tree/var/cache/apt/archives"/*.deb "$tree/var/lib/apt/lists"/*_Packages
-		tar -C "$tree" -cf "$dir/tree.tar.tmp" . || lb_die "tar of $tree failed"
-		rm -rf "$tree"
-		mv "$dir/tree.tar.tmp" "$dir/tree.tar"
-	fi
-	echo "$dir/tree.tar"
-}
 
 # --- the package ------------------------------------------------------------------------
 # mkmedia_in DEB: the .deb holds this tree's loopboot-mkmedia and shutdown.
@@ -240,7 +199,7 @@ EOF
 # --- the system image, the disk ---------------------------------------------------------
 deb=$(package) || exit 1
 echo "# loopboot package: $deb"
-tar=$(esp_tarball) || exit 1
+tar=$(lb_tree_esp "$SUITE") || exit 1
 tree=$LB_WORK/tree
 mkdir -p "$tree"
 tar -C "$tree" -xf "$tar" || lb_die "cannot unpack $tar"
