@@ -167,11 +167,13 @@ check-unit: unit-tests $(FUZZ_BINS)
 # build/ for that reason.  Tests that boot one QEMU guest at a time run two
 # side by side (tests/parallel); tests/boot/run and tests/system/run do so
 # themselves.  The debootstrapped trees are made first, in the background
-# (tests/trees), while the fast tiers run; the tiers wait for a tree still
-# being made.
+# (tests/trees), while the installs, the build and the fast tiers run; the
+# tiers wait for a tree still being made.
 export LB_SYSTEM_CACHE ?= /var/cache/loopboot-tests
-check: deps
+check:
+	tests/install-deps debootstrap
 	tests/trees start
+	tests/install-deps
 	tests/install-deb
 	$(MAKE) unit-tests $(FUZZ_BINS)
 	tests/run "$(MAKE) -s lint && echo 'ok - shellcheck'" \
