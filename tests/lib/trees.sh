@@ -43,7 +43,8 @@ lb_tree() {
 		mkdir -p "$dir/tree"
 		{
 			("$builder" "$dir/tree" "$dir" "$@") &&
-				rm -f "$dir/tree/var/cache/apt/archives"/*.deb &&
+				rm -f "$dir/tree/var/cache/apt/archives"/*.deb \
+					"$dir/tree/etc/dpkg/dpkg.cfg.d/lb-tree-unsafe-io" &&
 				tar -C "$dir/tree" -cf "$dir/tree.tar.tmp" . &&
 				mv "$dir/tree.tar.tmp" "$dir/tree.tar"
 		} || rc=1
@@ -55,9 +56,16 @@ lb_tree() {
 }
 
 # lb_tree_debootstrap TREE DIR SUITE [OPTION...]: a minbase tree, logged.
+# Its dpkg does not sync each file it unpacks while the tree is made
+# (debootstrap's second stage and apt read dpkg.cfg.d): a tree that a
+# crash leaves half-made is made again anyway, and the syncs were a good
+# part of the making's time; lb_tree removes the setting before the tree
+# is kept.
 lb_tree_debootstrap() {
 	local tree=$1 dir=$2 suite=$3
 	shift 3
+	mkdir -p "$tree/etc/dpkg/dpkg.cfg.d" &&
+		echo force-unsafe-io >"$tree/etc/dpkg/dpkg.cfg.d/lb-tree-unsafe-io" || return 1
 	debootstrap --variant=minbase "$@" "$suite" "$tree" "$LB_TREE_MIRROR" >"$dir/debootstrap.log" 2>&1 ||
 		lb_die "debootstrap $suite failed (see $dir/debootstrap.log)"
 }

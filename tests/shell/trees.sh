@@ -21,6 +21,7 @@ cat >"$t/bin/debootstrap" <<'EOF'
 #!/bin/bash
 echo "$*" >>"$STUB_LOG"
 target=${*: -2:1}
+[ ! -e "$target/etc/dpkg/dpkg.cfg.d/lb-tree-unsafe-io" ] || echo "$target" >>"$STUB_LOG.unsafe"
 sleep "${STUB_SLEEP:-0}"
 [ -z "${STUB_FAIL-}" ] || { echo "E: stub failure"; exit 1; }
 mkdir -p "$target/var/cache/apt/archives" "$target/proc"
@@ -50,6 +51,8 @@ tap $? "debootstrap asked for a minbase trixie with systemd (got: $(text "$STUB_
 tap $? "the tarball holds the tree, without the .debs apt kept"
 [ ! -e "${path%/tree.tar}/tree" ]
 tap $? "the unpacked tree is gone once the tarball is made"
+[ -s "$STUB_LOG.unsafe" ] && ! tar -tf "$path" | grep -q 'lb-tree-unsafe-io'
+tap $? "dpkg's force-unsafe-io is set while the tree is made, and not in the tree kept"
 tree lb_tree_system trixie
 [ "$(cat "$t/out")" = "$path" ] && [ "$(calls)" = 1 ]
 tap $? "a second call reuses the tarball: no debootstrap (calls: $(calls))"
