@@ -41,10 +41,10 @@ lb_tree() {
 		echo "# $name: debootstrap (once; cached in $dir)" >&2
 		rm -rf "$dir"
 		mkdir -p "$dir/tree"
+		# shellcheck disable=SC2086 # LB_TREE_MAKING_ONLY: a list of paths
 		{
 			("$builder" "$dir/tree" "$dir" "$@") &&
-				rm -f "$dir/tree/var/cache/apt/archives"/*.deb \
-					"$dir/tree/etc/dpkg/dpkg.cfg.d/lb-tree-unsafe-io" &&
+				(cd "$dir/tree" && rm -f var/cache/apt/archives/*.deb $LB_TREE_MAKING_ONLY) &&
 				tar -C "$dir/tree" -cf "$dir/tree.tar.tmp" . &&
 				mv "$dir/tree.tar.tmp" "$dir/tree.tar"
 		} || rc=1
@@ -55,17 +55,22 @@ lb_tree() {
 	echo "$dir/tree.tar"
 }
 
+# Settings for the making only, removed before the tree is kept (lb_tree):
+# dpkg does not sync each file it unpacks (debootstrap's second stage and
+# apt read dpkg.cfg.d; a tree that a crash leaves half-made is made again
+# anyway), and the initramfs images a kernel's installation makes hold no
+# modules (MODULES=list): the tiers remake them all from the installed
+# package with the tree's own settings, and the syncs and the MODULES=most
+# images were a good part of the making's time.
+LB_TREE_MAKING_ONLY="etc/dpkg/dpkg.cfg.d/lb-tree-unsafe-io etc/initramfs-tools/conf.d/lb-tree-small"
+
 # lb_tree_debootstrap TREE DIR SUITE [OPTION...]: a minbase tree, logged.
-# Its dpkg does not sync each file it unpacks while the tree is made
-# (debootstrap's second stage and apt read dpkg.cfg.d): a tree that a
-# crash leaves half-made is made again anyway, and the syncs were a good
-# part of the making's time; lb_tree removes the setting before the tree
-# is kept.
 lb_tree_debootstrap() {
 	local tree=$1 dir=$2 suite=$3
 	shift 3
-	mkdir -p "$tree/etc/dpkg/dpkg.cfg.d" &&
-		echo force-unsafe-io >"$tree/etc/dpkg/dpkg.cfg.d/lb-tree-unsafe-io" || return 1
+	mkdir -p "$tree/etc/dpkg/dpkg.cfg.d" "$tree/etc/initramfs-tools/conf.d" &&
+		echo force-unsafe-io >"$tree/etc/dpkg/dpkg.cfg.d/lb-tree-unsafe-io" &&
+		echo MODULES=list >"$tree/etc/initramfs-tools/conf.d/lb-tree-small" || return 1
 	debootstrap --variant=minbase "$@" "$suite" "$tree" "$LB_TREE_MIRROR" >"$dir/debootstrap.log" 2>&1 ||
 		lb_die "debootstrap $suite failed (see $dir/debootstrap.log)"
 }

@@ -22,6 +22,7 @@ cat >"$t/bin/debootstrap" <<'EOF'
 echo "$*" >>"$STUB_LOG"
 target=${*: -2:1}
 [ ! -e "$target/etc/dpkg/dpkg.cfg.d/lb-tree-unsafe-io" ] || echo "$target" >>"$STUB_LOG.unsafe"
+grep -qx MODULES=list "$target/etc/initramfs-tools/conf.d/lb-tree-small" && echo "$target" >>"$STUB_LOG.small"
 sleep "${STUB_SLEEP:-0}"
 [ -z "${STUB_FAIL-}" ] || { echo "E: stub failure"; exit 1; }
 mkdir -p "$target/var/cache/apt/archives" "$target/proc"
@@ -51,8 +52,8 @@ tap $? "debootstrap asked for a minbase trixie with systemd (got: $(text "$STUB_
 tap $? "the tarball holds the tree, without the .debs apt kept"
 [ ! -e "${path%/tree.tar}/tree" ]
 tap $? "the unpacked tree is gone once the tarball is made"
-[ -s "$STUB_LOG.unsafe" ] && ! tar -tf "$path" | grep -q 'lb-tree-unsafe-io'
-tap $? "dpkg's force-unsafe-io is set while the tree is made, and not in the tree kept"
+[ -s "$STUB_LOG.unsafe" ] && [ -s "$STUB_LOG.small" ] && ! tar -tf "$path" | grep -q 'lb-tree-unsafe-io\|lb-tree-small'
+tap $? "dpkg's force-unsafe-io and initramfs-tools' MODULES=list are set while the tree is made, not in the tree kept"
 tree lb_tree_system trixie
 [ "$(cat "$t/out")" = "$path" ] && [ "$(calls)" = 1 ]
 tap $? "a second call reuses the tarball: no debootstrap (calls: $(calls))"
