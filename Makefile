@@ -165,8 +165,8 @@ check-unit: unit-tests $(FUZZ_BINS)
 # release (tests/release/prepare), whose kernels and mkinitramfs the image,
 # boot and system tiers use.  The debootstrapped trees are cached outside
 # build/ for that reason.  Tests that boot one QEMU guest at a time run two
-# side by side (tests/parallel); tests/boot/run and tests/system/run do so
-# themselves.  The debootstrapped trees are made first, in the background
+# side by side (tests/parallel), the longest first, so that the last to
+# end is a short one; tests/boot/run and tests/system/run do so themselves.  The debootstrapped trees are made first, in the background
 # (tests/trees), while the installs, the build and the fast tiers run; the
 # tiers wait for a tree still being made.
 export LB_SYSTEM_CACHE ?= /var/cache/loopboot-tests
@@ -182,14 +182,12 @@ check:
 		tests/system/shutdown.sh tests/create/refusals.sh tests/create/grow.sh \
 		tests/create/stubbed.sh \
 		"tests/release/prepare bookworm trixie" \
-		"tests/parallel $(wildcard tests/image/*.sh)" \
+		"tests/parallel tests/image/size.sh $(filter-out tests/image/size.sh,$(wildcard tests/image/*.sh))" \
 		tests/boot/run \
 		"tests/parallel 'tests/create/e2e.sh; tests/create/e2e.sh --fs btrfs' \
-			tests/boot/mkmedia.sh tests/boot/secureboot.sh \
-			tests/boot/mkmedia-follow.sh tests/boot/esp.sh \
 			'LB_ESP_SUITE=bookworm LB_WORK=$(CURDIR)/build/boot-esp-bookworm tests/boot/esp.sh' \
-			tests/boot/cmdline-kernel.sh \
-			tests/create/interrupt.sh" \
+			tests/boot/esp.sh tests/create/interrupt.sh tests/boot/cmdline-kernel.sh \
+			tests/boot/mkmedia.sh tests/boot/mkmedia-follow.sh tests/boot/secureboot.sh" \
 		tests/system/run "tests/trees wait"
 
 fuzz: $(FUZZ_BINS)
