@@ -25,8 +25,11 @@ LB_TREE_SECURITY_MIRROR=${LB_SECURITY_MIRROR:-http://deb.debian.org/debian-secur
 lb_tree() {
 	local name=$1 builder=$2 key dir fd rc=0
 	shift 2
+	# The shared making steps count too: a change there is a change to
+	# every tree.
 	key=$({
-		declare -f "$builder"
+		declare -f "$builder" lb_tree_debootstrap lb_tree_apt lb_tree_no_initramfs
+		echo "$LB_TREE_MAKING_ONLY"
 		printf '%s\n' "$@"
 	} | sha256sum | cut -c1-16)
 	dir=$LB_TREE_CACHE/$name-$key
