@@ -238,7 +238,11 @@ if command -v strace >/dev/null; then
 	[ -n "$d" ] && detach "$d"
 
 	# -- failures after the device is bound leave nothing behind ---------------
-	# inject IOCTL ERRNO [ENV=V]: fail the first IOCTL (by name) with ERRNO.
+	# inject IOCTL ERRNO [ENV=V]: fail the first IOCTL (by name) that comes
+	# once the device is asked for (LOOP_CTL_GET_FREE) with ERRNO. Not simply
+	# the first: the check for an earlier attachment of the file reads every
+	# bound device's LOOP_GET_STATUS64 before that, and a machine may have
+	# other loop devices of its own.
 	inject() {
 		local name=$1 err=$2 idx
 		shift 2
@@ -246,7 +250,8 @@ if command -v strace >/dev/null; then
 			>"$tmp/out" 2>/dev/null
 		d=$(cat "$tmp/out")
 		[ -n "$d" ] && detach "$d"
-		idx=$(grep -n "ioctl(" "$tmp/trace" | grep -m1 "$name" | cut -d: -f1)
+		idx=$(grep "ioctl(" "$tmp/trace" | grep -n . |
+			sed -n '/LOOP_CTL_GET_FREE/,$p' | grep -m1 "$name" | cut -d: -f1)
 		[ -n "$idx" ] || return 1
 		strace -f -qq -e trace=ioctl -e inject=ioctl:error="$err":when="$idx" \
 			-o "$tmp/trace" env "$@" "$PLAIN" "$img" >"$tmp/out" 2>"$tmp/err"
@@ -258,10 +263,12 @@ if command -v strace >/dev/null; then
 	[ $rc -eq 1 ] && [ -z "$d" ] && [ "$(backed_by "$img")" = 0 ] &&
 		grep -q LOOP_CLR_FD "$tmp/trace"
 	ok $? "legacy: LOOP_SET_STATUS64 failing -> exit 1, LOOP_CLR_FD, nothing left"
+	[ -n "$d" ] && detach "$d"
 	inject LOOP_GET_STATUS64 EIO
 	[ $rc -eq 1 ] && [ -z "$d" ] && [ "$(backed_by "$img")" = 0 ] &&
 		grep -q LOOP_CLR_FD "$tmp/trace"
 	ok $? "read-back failing after LOOP_CONFIGURE -> exit 1, LOOP_CLR_FD, nothing left"
+	[ -n "$d" ] && detach "$d"
 	inject LOOP_CONFIGURE EBUSY
 	[ $rc -eq 0 ] && [ -n "$d" ] && [ "$(grep -c 'LOOP_CTL_GET_FREE' "$tmp/trace")" = 2 ]
 	ok $? "LOOP_CONFIGURE losing the race (EBUSY) -> asks for a free device again, succeeds"
