@@ -123,6 +123,12 @@ grep -q "kernel line: root=UUID=$uuid loop=$FILE rw" "$LB_WORK/create.log"
 tap $? "it prints the kernel line (root=UUID=$uuid loop=$FILE rw)"
 [ -z "$(findmnt -rn -S "$part")" ] && ! losetup -a | grep -qF "$LB_WORK/run"
 tap $? "afterwards: the partition is unmounted, no loop device left"
+# The kernel's initramfs made once: by the kernel's own installation,
+# after loopboot's (no trigger, no step 8 making it again).
+builds=$(cat "$LB_WORK"/log/*/apt*.log "$LB_WORK"/log/*/initramfs.log 2>/dev/null |
+	grep -c 'update-initramfs: Generating /boot/initrd.img-')
+[ "$builds" = 1 ]
+tap $? "the new system's initramfs was made once (made $builds times)"
 ntfsprobe "$part" >/dev/null 2>&1
 tap $? "afterwards: ntfsprobe finds the volume clean"
 if [ "$FS" = ext4 ]; then

@@ -76,6 +76,9 @@ stub apt-get 'case " $* " in *" install "*)
 	echo "scripts/local-premount/loopboot" >/boot/initrd.img-6.1.0-stub
 	[ -e /etc/initramfs-tools/conf.d/loopboot ] ||
 		printf "LOOPBOOT_HOST_FS=\"\"\nLOOPBOOT_IMAGE_FS=\"\"\n" >/etc/initramfs-tools/conf.d/loopboot ;;
+esac
+case " $* " in *" linux-image-amd64 "*)
+	while read -r l; do echo "$l"; done </etc/initramfs-tools/conf.d/loopboot >/var/log/conf-at-kernel ;;
 esac'
 stub lsinitramfs 'while read -r l; do echo "$l"; done <"$1"'
 stub update-initramfs '. /etc/initramfs-tools/conf.d/loopboot
@@ -141,6 +144,16 @@ create() {
 	tap $? "$name: conf.d/loopboot names the image's ($fs) and the host's (ext4) file systems"
 	grep -Eq "^apt-get install .* $([ "$fs" = btrfs ] && echo btrfs-progs || echo xfsprogs)( |\$)" "$T/var/log/stub.log"
 	tap $? "$name: the $fs tools are installed (fsck.$fs in the initramfs, loopboot-grow)"
+	# The kernel last, alone, with loopboot's settings in place: its own
+	# installation makes its initramfs, and no trigger makes it again.
+	local kernel_at deb_at
+	kernel_at=$(grep -n '^apt-get install' "$T/var/log/stub.log" | grep linux-image | cut -d: -f1)
+	deb_at=$(grep -n '^apt-get install.* /tmp/loopboot\.deb' "$T/var/log/stub.log" | cut -d: -f1)
+	[ "$(wc -w <<<"$kernel_at")" = 1 ] && [ "$(wc -w <<<"$deb_at")" = 1 ] &&
+		[ "$kernel_at" -gt "$deb_at" ] &&
+		sed -n "${kernel_at}p" "$T/var/log/stub.log" | grep -Eq '^apt-get install -y -q -o [^ ]+ linux-image-amd64$' &&
+		grep -qx "LOOPBOOT_IMAGE_FS=\"$fs\"" "$T/var/log/conf-at-kernel"
+	tap $? "$name: the kernel is installed last, on its own, after loopboot and its settings"
 	grep -q '^update-initramfs -u -k 6.1.0-stub' "$T/var/log/stub.log" &&
 		grep -q "fs/$fs/$fs.ko" "$T/boot/initrd.img-6.1.0-stub"
 	tap $? "$name: an initramfs without the $fs module is made again"
