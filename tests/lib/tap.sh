@@ -29,3 +29,11 @@ skip() {
 	[ "${TAP_NUMBERED:-1}" = 1 ] || num=
 	echo "ok$num - ${TAP_PREFIX-}$1 # SKIP $2"
 }
+# need_mount_ns DESCRIPTION: a test that needs root and mount namespaces
+# ends here, as one skipped line, where it has neither.
+need_mount_ns() {
+	[ "$(id -u)" = 0 ] && unshare --mount true 2>/dev/null && return 0
+	skip "$1" "needs root and mount namespaces (unshare --mount)"
+	echo "1..$n"
+	exit 0
+}

@@ -8,11 +8,7 @@ set -u
 LB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib/tap.sh
 . "$LB_TOP/tests/lib/tap.sh"
-if [ "$(id -u)" != 0 ] || ! unshare --mount true 2>/dev/null; then
-	skip "lb_chroot's namespace" "needs root and mount namespaces"
-	echo "1..$n"
-	exit 0
-fi
+need_mount_ns "lb_chroot's namespace"
 # shellcheck source=../lib/qemu.sh
 . "$LB_TOP/tests/lib/qemu.sh"
 t=$(mktemp -d)

@@ -11,11 +11,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib/tap.sh
 . "$top/tests/lib/tap.sh"
-if [ "$(id -u)" != 0 ] || ! unshare --mount true 2>/dev/null; then
-	skip "maintainer scripts" "needs root and unshare --mount"
-	echo "1..$n"
-	exit 0
-fi
+need_mount_ns "maintainer scripts"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 stubs=$work/stubs
