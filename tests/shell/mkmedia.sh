@@ -18,7 +18,8 @@ hook=$top/helpers/loopboot-mkmedia-refresh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bin=$work/bin
-mkdir -p "$bin"
+# Every run's TMPDIR: it must be left empty.
+mkdir -p "$bin" "$work/tmp"
 ln -s "$cmdline_get" "$bin/cmdline-get"
 stub() { # NAME BODY
 	printf '#!/bin/sh\n%s\n' "$2" >"$bin/$1"
@@ -73,7 +74,7 @@ signed_chain() {
 mkmedia() {
 	printf '%s\n' "$1" >"$work/cmdline"
 	shift
-	out=$(PATH=$bin:$PATH LOOPBOOT_STATE=$work/state LOOPBOOT_CMDLINE=$work/cmdline \
+	out=$(PATH=$bin:$PATH TMPDIR=$work/tmp LOOPBOOT_STATE=$work/state LOOPBOOT_CMDLINE=$work/cmdline \
 		LOOPBOOT_BOOT_DIR=$work/boot LOOPBOOT_GRUB_LIB=$work/grub \
 		LOOPBOOT_SHIM_DIR=$work/shim LOOPBOOT_GRUB_SIGNED_DIR=$work/grub-signed \
 		LOOPBOOT_SYSFS=$work/sys LOOPBOOT_ROOT_DIR=$work/root \
@@ -702,3 +703,6 @@ refresh 'LOOPBOOT_MKMEDIA_ISO=/srv/s.iso LOOPBOOT_MKMEDIA_ESP='"$work/hookesp" 6
 [ $rc = 0 ] && [ "$(sed -n 2p "$work/calls")" = "--vmlinuz|$work/boot/vmlinuz-6.12.9-amd64|--initrd|$work/boot/initrd.img-6.12.9-amd64|--esp|--esp-dir|$work/hookesp|" ] &&
 	[ "$(sed -n 1p "$work/calls")" = "--vmlinuz|$work/boot/vmlinuz-6.12.9-amd64|--initrd|$work/boot/initrd.img-6.12.9-amd64|--iso|/srv/s.iso|" ]
 tap $? "hook: the ISO and the ESP's \\EFI\\loopboot\\ made again with the new kernel (got: $(cat "$work/calls" 2>&1))"
+left=$(ls -A "$work/tmp")
+[ -z "$left" ]
+tap $? "loopboot-mkmedia left no temporary file in TMPDIR, after every run above (left: ${left:-none})"
