@@ -11,13 +11,15 @@
 # $n counts the lines, $failed the failures.
 n=0 failed=0
 tap() {
-	local num=" $((n + 1))"
+	# One line, whatever the description quotes (a tool's output): a
+	# second line would be outside the test's result.
+	local num=" $((n + 1))" desc=${2//$'\n'/ }
 	n=$((n + 1))
 	[ "${TAP_NUMBERED:-1}" = 1 ] || num=
 	if [ "$1" -eq 0 ]; then
-		echo "ok$num - ${TAP_PREFIX-}$2"
+		echo "ok$num - ${TAP_PREFIX-}$desc"
 	else
-		echo "not ok$num - ${TAP_PREFIX-}$2"
+		echo "not ok$num - ${TAP_PREFIX-}$desc"
 		failed=$((failed + 1))
 		return 1
 	fi
